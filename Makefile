@@ -1,0 +1,55 @@
+# sesame: the command surface. `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+# The bundled sample covers the 26 months up to this date (`make sample` rebuilds it).
+SAMPLE_AS_OF := 2026-10-31
+WAREHOUSE ?= warehouse
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format lock update-golden sample clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --no-deps --require-hashes -r requirements.lock
+	$(BIN)/python -m pip check
+	$(PIP) install --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv/ from the lock file and install sesame into it
+
+run: setup ## run the nightly job on the bundled sample into warehouse/
+	$(BIN)/sesame nightly --as-of $(SAMPLE_AS_OF) --warehouse $(WAREHOUSE)
+
+test: setup lint ## lint, then run the whole test suite
+	$(BIN)/pytest
+
+lint: setup ## ruff, mypy and sqlfluff
+	$(BIN)/ruff check sesame tests
+	$(BIN)/ruff format --check sesame tests
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint sesame/sql --disable-progress-bar --nocolor
+
+format: setup ## apply ruff's and sqlfluff's fixes
+	$(BIN)/ruff check --fix sesame tests
+	$(BIN)/ruff format sesame tests
+	$(BIN)/sqlfluff fix sesame/sql --disable-progress-bar --nocolor
+
+lock: setup ## re-resolve requirements.lock from pyproject.toml
+	$(PIP) install uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+update-golden: setup ## rewrite tests/golden/ from the sample (review the diff!)
+	SESAME_UPDATE_GOLDEN=1 $(BIN)/pytest tests/e2e/test_golden.py
+
+sample: setup ## regenerate sample_data/ (deterministic)
+	rm -rf sample_data
+	$(BIN)/sesame generate --out sample_data --users 3000 --months 26 --seed 7 --end $(SAMPLE_AS_OF)
+
+clean: ## remove the warehouse and caches (keeps .venv/)
+	rm -rf $(WAREHOUSE) .pytest_cache .mypy_cache .ruff_cache

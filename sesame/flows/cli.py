@@ -1,0 +1,303 @@
+"""The ``sesame`` command. Commands that need no orchestration never import Prefect."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sesame.errors import SesameError, UsageError
+from sesame.reason_codes import REASON_TEXT
+from sesame.settings import Settings
+
+app = typer.Typer(
+    name="sesame",
+    help="Nightly consumer credit scoring over warehouse exports (contract v1).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="warehouse directory [default: warehouse/]", show_default=False),
+]
+InputOption = Annotated[
+    Path | None,
+    typer.Option("--input", help="export directory [default: the bundled sample_data/]"),
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD [default: yesterday]")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")]
+
+
+class Every(str, Enum):
+    month_end = "month-end"
+    day = "day"
+
+
+def _settings(warehouse: Path | None = None, input_dir: Path | None = None) -> Settings:
+    overrides: dict[str, Any] = {}
+    if warehouse is not None:
+        overrides["warehouse"] = warehouse
+    if input_dir is not None:
+        overrides["input"] = input_dir
+    return Settings(**overrides)
+
+
+def _date(value: str | None, option: str) -> date:
+    if value is None:
+        return date.today() - timedelta(days=1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise UsageError(f"{option} {value!r} is not a date of the form YYYY-MM-DD") from error
+
+
+def _print_summary(summary: Any, settings: Settings) -> None:
+    latest = summary.latest
+    out.print(f"[bold]sesame {summary.command}[/bold] run {summary.run_id}")
+    out.print(
+        f"ingested {summary.files_ingested} new file(s), {summary.rows_ingested:,} rows, "
+        f"{summary.rows_quarantined:,} quarantined"
+    )
+    if summary.dates:
+        days = ", ".join(d.snapshot_date.isoformat() for d in summary.dates)
+        out.print(f"scored {len(summary.dates)} date(s): {days}")
+    if latest is not None:
+        table = Table(title=f"Users by tier on {latest.snapshot_date}")
+        table.add_column("tier")
+        table.add_column("users", justify="right")
+        table.add_column("share", justify="right")
+        order = ["excellent", "very_good", "good", "fair", "poor", "unscorable"]
+        for tier in order:
+            count = latest.tiers.get(tier, 0)
+            share = count / latest.users if latest.users else 0.0
+            table.add_row(tier, f"{count:,}", f"{share:.1%}")
+        out.print(table)
+        out.print(f"{latest.users - latest.unscorable:,} users scored, {latest.unscorable:,} unscorable")
+    database = settings.database_path()
+    out.print(f"warehouse: {database}")
+    out.print("query it:  .venv/bin/sesame sql \"select tier, count(*) from score_snapshots "
+              f"where snapshot_date = '{summary.as_of}' group by tier\""
+              + (f" --warehouse {settings.warehouse}" if str(settings.warehouse) != "warehouse" else ""))
+    out.print(f"or:        duckdb -readonly {database}")
+
+
+def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
+    from sesame.flows.prefect_env import configure_prefect
+
+    configure_prefect(settings)
+    from sesame.flows.nightly import backfill_flow, nightly_flow
+
+    flow = nightly_flow if kind == "nightly" else backfill_flow
+    return flow(settings=settings, **parameters)
+
+
+@app.command()
+def nightly(
+    as_of: AsOfOption = None,
+    input_dir: InputOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends)."""
+    settings = _settings(warehouse, input_dir)
+    summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"))
+    if not quiet:
+        _print_summary(summary, settings)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="first date, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last date, YYYY-MM-DD")],
+    every: Annotated[Every, typer.Option("--every", help="which dates")] = Every.month_end,
+    input_dir: InputOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Snapshots for past dates, point in time, oldest first."""
+    from sesame.scoring import month_ends_between
+
+    first, last = _date(start, "--start"), _date(end, "--end")
+    if first > last:
+        raise UsageError(f"--start {first} is after --end {last}")
+    if every is Every.day:
+        dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    else:
+        dates = month_ends_between(first, last)
+    if not dates:
+        raise UsageError(f"no month-end lies between {first} and {last}; use --every day")
+    settings = _settings(warehouse, input_dir)
+    summary = _run_flow("backfill", settings, start=first, end=last, dates=dates)
+    if not quiet:
+        _print_summary(summary, settings)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="one read-only query (select, with, describe...)")],
+    warehouse: WarehouseOption = None,
+    output: Annotated[Format, typer.Option("--format", help="how to print")] = Format.table,
+    limit: Annotated[int, typer.Option("--max-rows", help="rows printed as a table")] = 100,
+) -> None:
+    """Run a query on the warehouse read-only and print the result."""
+    import polars as pl
+
+    from sesame.adhoc import run_query
+
+    frame = pl.from_arrow(run_query(_settings(warehouse), query))
+    assert isinstance(frame, pl.DataFrame)
+    if output is Format.csv:
+        sys.stdout.write(_flatten(frame).write_csv())
+        return
+    if output is Format.json:
+        sys.stdout.write(frame.write_json() + "\n")
+        return
+    table = Table(show_lines=False)
+    for name in frame.columns:
+        table.add_column(name, overflow="fold")
+    for row in frame.head(limit).iter_rows():
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    out.print(table)
+    shown = min(limit, frame.height)
+    out.print(f"{frame.height:,} row(s)" + (f", first {shown} shown" if shown < frame.height else ""))
+
+
+def _flatten(frame: Any) -> Any:
+    import polars as pl
+
+    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
+    return frame.with_columns(pl.col(n).cast(pl.List(pl.String)).list.join("|") for n in lists)
+
+
+@app.command()
+def explain(
+    user_id: Annotated[int, typer.Argument(help="the user to explain")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="date [default: the latest snapshot]")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """One user's score, sub-scores, reasons in plain words, and score history."""
+    from sesame.explain import explain_user
+    from sesame.transforms.scorecard import load_scorecard
+    from sesame.warehouse import connect_read_only
+
+    settings = _settings(warehouse)
+    day = _date(as_of, "--as-of") if as_of else None
+    con = connect_read_only(settings)
+    try:
+        explanation = explain_user(con, load_scorecard(), user_id, day)
+    finally:
+        con.close()
+    snap = explanation.snapshot
+    out.print(f"[bold]User {user_id}[/bold] on {snap['snapshot_date']} (model {snap['model_version']})")
+    if snap["score"] is None:
+        out.print("score: none, tier unscorable (too little activity in the last 12 months to score)")
+    else:
+        out.print(
+            f"score: [bold]{snap['score']}[/bold]  tier: {snap['tier']}  "
+            f"published score: {snap['published_score']}"
+        )
+        out.print(f"benefits: {', '.join(snap['benefits']) or 'none'}")
+        dims = Table(title="Dimensions (0-100)")
+        for name in ("credit_history", "identity", "capacity", "behavior", "relationships"):
+            dims.add_column(name, justify="right")
+        dims.add_row(
+            *(f"{snap[n]:.1f}" for n in ("credit_history", "identity", "capacity", "behavior", "relationships"))
+        )
+        out.print(dims)
+        out.print("[bold]Why not higher[/bold]")
+        for code in snap["reasons"]:
+            out.print(f"  - {REASON_TEXT.get(code, code)} ({code})")
+        points = Table(title="Points by characteristic")
+        for column in ("characteristic", "value", "points", "best", "lost"):
+            points.add_column(column, justify="left" if column == "characteristic" else "right")
+        for row in explanation.points:
+            value = row["value"]
+            shown = "none" if value is None else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+            points.add_row(row["characteristic"], shown, str(row["points"]), str(row["best"]), str(row["lost"]))
+        out.print(points)
+    history = Table(title="Score history")
+    for column in ("date", "score", "published", "tier"):
+        history.add_column(column)
+    for row in explanation.history:
+        history.add_row(
+            str(row["snapshot_date"]),
+            str(row["score"] if row["score"] is not None else "-"),
+            str(row["published_score"] if row["published_score"] is not None else "-"),
+            row["tier"],
+        )
+    out.print(history)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="directory to write the exports to")],
+    users: Annotated[int, typer.Option("--users", min=1, help="number of users")],
+    months: Annotated[int, typer.Option("--months", min=1, help="months of history")] = 24,
+    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+    end: Annotated[str | None, typer.Option("--end", help="last day [default: yesterday]")] = None,
+) -> None:
+    """Write synthetic exports that follow the contract (same seed, same files)."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from sesame.synthetic import generate_exports
+
+    last = _date(end, "--end")
+    started = time.perf_counter()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        bar = progress.add_task("generating users", total=users)
+        rows = generate_exports(
+            out_dir,
+            users=users,
+            months=months,
+            seed=seed,
+            end=last,
+            on_progress=lambda n: progress.advance(bar, n),
+        )
+    elapsed = time.perf_counter() - started
+    total = sum(rows.values())
+    table = Table(title=f"Exports written to {out_dir}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in rows.items():
+        table.add_row(name, f"{count:,}")
+    out.print(table)
+    out.print(f"{total:,} rows in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s)")
+
+
+def main() -> None:
+    """Entry point: files private to the user, errors as one clear line and an exit code."""
+    os.umask(0o077)
+    try:
+        app()
+    except SesameError as error:
+        err.print(f"[red]error:[/red] {error}")
+        sys.exit(error.exit_code)

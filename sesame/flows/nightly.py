@@ -1,0 +1,57 @@
+"""The Prefect flows: nightly and backfill. Wiring only; the work is in the tasks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from sesame.flows import tasks
+from sesame.runs import RunSummary, new_run_id
+from sesame.settings import Settings
+from sesame.transforms.scorecard import load_scorecard
+from sesame.warehouse import building, discard_partitions, publish_partitions, warehouse_lock
+
+
+def _score_dates(command: str, settings: Settings, as_of: date, extra: list[date]) -> RunSummary:
+    """Ingest, score ``extra`` dates then ``as_of``, write, audit, publish: one private copy."""
+    card = load_scorecard()
+    run_id = new_run_id(command, as_of)
+    summary = RunSummary(run_id, command, as_of, str(settings.warehouse), card.model_version)
+    pending: list[tuple[Path, Path]] = []
+    with warehouse_lock(settings):
+        try:
+            with building(settings, run_id) as con:
+                summary.ingested = tasks.ingest(con, settings.input, run_id)
+                dates = sorted(set(extra))
+                if command == "nightly":
+                    history = tasks.plan_history(
+                        con, as_of, settings.history_months, card.model_version
+                    )
+                    dates = [*history, as_of]
+                for snapshot_date in dates:
+                    summary.dates.append(tasks.score(con, settings, card, snapshot_date, run_id))
+                pending = tasks.write_partitions(con, settings, dates, run_id)
+                summary.record(con)
+        except BaseException:
+            discard_partitions(pending)
+            raise
+        publish_partitions(pending)
+    create_markdown_artifact(
+        key=f"sesame-{command}", markdown=summary.markdown(), description=f"{command} {as_of}"
+    )
+    return summary
+
+
+@flow(name="sesame-nightly", flow_run_name="nightly {as_of}", validate_parameters=False)
+def nightly_flow(as_of: date, settings: Settings) -> RunSummary:
+    """Ingest, validate, aggregate, score, snapshot for ``as_of`` (and missing month-ends)."""
+    return _score_dates("nightly", settings, as_of, [])
+
+
+@flow(name="sesame-backfill", flow_run_name="backfill {start} to {end}", validate_parameters=False)
+def backfill_flow(start: date, end: date, dates: list[date], settings: Settings) -> RunSummary:
+    """Snapshots for past dates, point in time, oldest first."""
+    return _score_dates("backfill", settings, end, dates)

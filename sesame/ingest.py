@@ -1,0 +1,335 @@
+"""Ingest: new export files -> validated, deduplicated staging tables in the warehouse.
+
+For each table of the contract, in dependency order (users first, so foreign keys can be checked):
+
+1. find the Parquet files under ``<input>/<table>/`` (plain or hive-partitioned);
+2. skip the files the ``ingested_files`` manifest already holds (same path, size and mtime): a
+   night's cost follows the new files, not all history;
+3. check every new file's schema: each listed column present with a type that widens to the
+   contract's without loss; anything else stops the run naming table, file and column;
+4. read the new files with ``sql/staging/stg_<table>.sql`` and check each row against the
+   contract's rules; bad rows go to ``quarantine`` with their reason, the rest go on;
+5. merge into ``stg_<table>`` by primary key: the later file wins (newer modification time; on
+   a tie, the later path in byte order), also against rows loaded on earlier nights.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sesame.errors import ExportError
+from sesame.schema import TABLES, Column, Table
+from sesame.sqlmodels import execute, read_sql
+
+# Columns ingest adds to every staging table.
+LINEAGE_COLUMNS = ("source_file", "source_modified_at", "ingest_run_id")
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One Parquet file of an export table."""
+
+    table: str
+    path: Path  # absolute
+    source_file: str  # relative to the export directory, as recorded in the warehouse
+    size_bytes: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class TableIngest:
+    """What ingest did to one table."""
+
+    table: str
+    files: int
+    rows_read: int
+    rows_quarantined: int
+
+
+def discover(input_dir: Path, table: Table) -> list[ExportFile]:
+    """Every Parquet file of ``table`` under the export directory, in byte order of path."""
+    folder = input_dir / table.name
+    if not folder.is_dir():
+        raise ExportError(table.name, f"no folder {folder} in the export directory {input_dir}")
+    files = []
+    for path in sorted(folder.rglob("*.parquet"), key=lambda p: os.fsencode(p)):
+        if any(part.startswith((".", "_")) for part in path.relative_to(folder).parts):
+            continue  # hidden and temporary files (e.g. _SUCCESS, .part) are not data
+        stat = path.stat()
+        files.append(
+            ExportFile(
+                table=table.name,
+                path=path.resolve(),
+                source_file=path.relative_to(input_dir).as_posix(),
+                size_bytes=stat.st_size,
+                modified_at=datetime.fromtimestamp(stat.st_mtime_ns / 1e9),
+            )
+        )
+    return files
+
+
+def _accepts(column: Column, arrow_type: pa.DataType) -> bool:
+    """Whether an Arrow type converts to the column's contract type without loss."""
+    t = pa.types
+    if t.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if t.is_null(arrow_type):
+        return True  # an all-null column: nullability is checked row by row
+    match column.type:
+        case "int64" | "int8":
+            return t.is_integer(arrow_type) and not t.is_uint64(arrow_type)
+        case "double":
+            return t.is_floating(arrow_type) or t.is_integer(arrow_type)
+        case "bool":
+            return t.is_boolean(arrow_type)
+        case "string":
+            return t.is_string(arrow_type) or t.is_large_string(arrow_type) or t.is_string_view(
+                arrow_type
+            )
+        case "timestamp":
+            return (t.is_timestamp(arrow_type) and arrow_type.tz is None) or t.is_date(arrow_type)
+        case "date":
+            return t.is_date(arrow_type)
+    return False
+
+
+def check_schema(table: Table, export: ExportFile) -> None:
+    """Raises ExportError when the file cannot be read or misses a column or has a lossy type."""
+    try:
+        schema = pq.read_schema(export.path)
+    except (OSError, pa.ArrowException) as error:
+        raise ExportError(
+            table.name, f"cannot read the Parquet file ({error})", file=str(export.path)
+        ) from error
+    for column in table.columns:
+        index = schema.get_field_index(column.name)
+        if index < 0:
+            raise ExportError(
+                table.name,
+                "the column is missing (the contract lists it)",
+                file=str(export.path),
+                column=column.name,
+            )
+        arrow_type = schema.field(index).type
+        if not _accepts(column, arrow_type):
+            raise ExportError(
+                table.name,
+                f"type {arrow_type} does not convert without loss to {column.type}",
+                file=str(export.path),
+                column=column.name,
+            )
+
+
+def new_files(con: duckdb.DuckDBPyConnection, files: list[ExportFile]) -> list[ExportFile]:
+    """The files the manifest does not hold yet (a changed size or mtime makes a file new)."""
+    if not files:
+        return []
+    seen = {
+        (row[0], row[1], row[2])
+        for row in con.execute(
+            "select source_file, size_bytes, modified_at from ingested_files "
+            "where table_name = $table",
+            {"table": files[0].table},
+        ).fetchall()
+    }
+    return [f for f in files if (f.source_file, f.size_bytes, f.modified_at) not in seen]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rule_checks(table: Table) -> tuple[list[str], dict[str, object]]:
+    """SQL expressions, one per rule, each giving a reason or null; with their bound values."""
+    checks: list[str] = []
+    values: dict[str, object] = {}
+    for column in table.columns:
+        name = _quoted(column.name)
+        if not column.nullable:
+            checks.append(f"case when {name} is null then '{column.name} is null' end")
+        if column.values is not None:
+            parameter = f"allowed_{column.name}"
+            values[parameter] = list(column.values)
+            checks.append(
+                f"case when {name} is not null and not list_contains(${parameter}, {name}) "
+                f"then '{column.name} has an unknown value' end"
+            )
+        if column.exclusive_minimum is not None:
+            parameter = f"above_{column.name}"
+            values[parameter] = column.exclusive_minimum
+            checks.append(
+                f"case when {name} <= ${parameter} or isnan({name}) "
+                f"then '{column.name} must be > {column.exclusive_minimum:g}' end"
+            )
+        if column.minimum is not None:
+            parameter = f"min_{column.name}"
+            values[parameter] = column.minimum
+            nan = f" or isnan({name})" if column.type == "double" else ""
+            checks.append(
+                f"case when {name} < ${parameter}{nan} "
+                f"then '{column.name} must be >= {column.minimum:g}' end"
+            )
+        if column.maximum is not None:
+            parameter = f"max_{column.name}"
+            values[parameter] = column.maximum
+            checks.append(
+                f"case when {name} > ${parameter} "
+                f"then '{column.name} must be <= {column.maximum:g}' end"
+            )
+    key = ", ".join(_quoted(k) for k in table.primary_key)
+    checks.append(
+        f"case when count(*) over (partition by source_file, {key}) > 1 "
+        f"then 'duplicate key ({', '.join(table.primary_key)}) within the file' end"
+    )
+    for user_key in table.user_keys:
+        name = _quoted(user_key)
+        checks.append(
+            f"case when {name} is not null and not exists "
+            f"(select 1 from stg_users where stg_users.user_id = loaded.{name}) "
+            f"then '{user_key} is not a known user' end"
+        )
+    return checks, values
+
+
+def ingest_table(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[ExportFile], run_id: str
+) -> TableIngest:
+    """Loads new files of one table into ``stg_<table>``; bad rows into ``quarantine``."""
+    staging = read_sql(f"staging/stg_{table.name}")
+    target = f"stg_{table.name}"
+    columns = ", ".join(_quoted(c) for c in table.column_names)
+    if not files:
+        return TableIngest(table.name, 0, 0, 0)
+
+    file_frame = pl.DataFrame(
+        {
+            "path": [str(f.path) for f in files],
+            "source_file": [f.source_file for f in files],
+            "source_modified_at": [f.modified_at for f in files],
+        }
+    )
+    con.register("export_files_frame", file_frame)
+    try:
+        execute(
+            con,
+            "create or replace temp table loaded as "
+            f"select staged.* exclude (source_path), export_files.source_file, "
+            "export_files.source_modified_at "
+            f"from ({staging}) as staged "
+            "inner join export_files_frame as export_files on staged.source_path = export_files.path",
+            {"files": [str(f.path) for f in files]},
+        )
+    except duckdb.Error as error:
+        raise ExportError(
+            table.name,
+            f"cannot read the new files ({error})",
+            file=", ".join(f.source_file for f in files[:5]),
+        ) from error
+    finally:
+        con.unregister("export_files_frame")
+
+    checks, values = _rule_checks(table)
+    execute(
+        con,
+        "create or replace temp table checked as "
+        f"select loaded.*, nullif(concat_ws('; ', {', '.join(checks)}), '') as quarantine_reason "
+        "from loaded",
+        values,
+    )
+    row_json = ", ".join(f"{_quoted(c)} := {_quoted(c)}" for c in table.column_names)
+    execute(
+        con,
+        "insert into quarantine (table_name, source_file, reason, row_json, run_id) "
+        f"select $table, source_file, quarantine_reason, to_json(struct_pack({row_json})), $run_id "
+        "from checked where quarantine_reason is not null order by source_file, file_row_number",
+        {"table": table.name, "run_id": run_id},
+    )
+    key = table.primary_key
+    key_list = ", ".join(_quoted(k) for k in key)
+    key_match = " and ".join(f"incoming.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
+    execute(
+        con,
+        "create or replace temp table incoming as "
+        f"select {columns}, source_file, source_modified_at, $run_id as ingest_run_id "
+        "from checked where quarantine_reason is null "
+        f"qualify row_number() over (partition by {key_list} "
+        "order by source_modified_at desc, source_file desc) = 1",
+        {"run_id": run_id},
+    )
+    # the later file wins, also against rows of earlier nights
+    con.execute(
+        f"delete from {target} where exists (select 1 from incoming where {key_match} and "
+        f"(incoming.source_modified_at > {target}.source_modified_at or "
+        f"(incoming.source_modified_at = {target}.source_modified_at "
+        f"and incoming.source_file > {target}.source_file)))"
+    )
+    con.execute(
+        f"insert into {target} by name select incoming.* from incoming "
+        f"where not exists (select 1 from {target} where {key_match})"
+    )
+    counts = con.execute(
+        "select source_file, count(*), count(quarantine_reason) from checked group by source_file"
+    ).fetchall()
+    by_file = {row[0]: (row[1], row[2]) for row in counts}
+    manifest = pl.DataFrame(
+        {
+            "table_name": [table.name] * len(files),
+            "source_file": [f.source_file for f in files],
+            "size_bytes": [f.size_bytes for f in files],
+            "modified_at": [f.modified_at for f in files],
+            "rows_read": [by_file.get(f.source_file, (0, 0))[0] for f in files],
+            "rows_quarantined": [by_file.get(f.source_file, (0, 0))[1] for f in files],
+            "run_id": [run_id] * len(files),
+        }
+    )
+    con.register("manifest_frame", manifest)
+    con.execute("insert into ingested_files by name select * from manifest_frame")
+    con.unregister("manifest_frame")
+    con.execute("drop table loaded; drop table checked; drop table incoming")
+    return TableIngest(
+        table.name,
+        len(files),
+        sum(v[0] for v in by_file.values()),
+        sum(v[1] for v in by_file.values()),
+    )
+
+
+def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Creates every empty ``stg_<table>`` with the contract's columns and lineage columns."""
+    duck_types = {
+        "int64": "bigint",
+        "int8": "bigint",
+        "double": "double",
+        "bool": "boolean",
+        "string": "varchar",
+        "timestamp": "timestamp",
+        "date": "date",
+    }
+    for table in TABLES:
+        columns = [f"{_quoted(c.name)} {duck_types[c.type]}" for c in table.columns]
+        columns += ["source_file varchar", "source_modified_at timestamp", "ingest_run_id varchar"]
+        con.execute(f"create table if not exists stg_{table.name} ({', '.join(columns)})")
+
+
+def ingest_exports(
+    con: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str
+) -> list[TableIngest]:
+    """Ingests every table's new files; schema errors stop before anything is loaded."""
+    ensure_staging_tables(con)
+    if not input_dir.is_dir():
+        raise ExportError("*", f"the export directory {input_dir} does not exist")
+    plans = []
+    for table in TABLES:  # check everything first: a bad file stops the run before any load
+        files = new_files(con, discover(input_dir, table))
+        for export in files:
+            check_schema(table, export)
+        plans.append((table, files))
+    return [ingest_table(con, table, files, run_id) for table, files in plans]

@@ -1,0 +1,101 @@
+"""One typed settings object for the whole job (environment prefix ``SESAME_``).
+
+Every tunable has a default, a unit and a reason. Nothing else in the project reads the
+environment: commands build a ``Settings`` and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+class Settings(BaseSettings):
+    """Settings read from ``SESAME_*`` environment variables, then command-line options."""
+
+    model_config = SettingsConfigDict(env_prefix="SESAME_", extra="ignore")
+
+    # --- where things live ------------------------------------------------------------------
+    warehouse: Path = Field(
+        default=Path("warehouse"), description="warehouse directory (DuckDB file, Parquet, reports)"
+    )
+    input: Path = Field(
+        default=PROJECT_DIR / "sample_data", description="export directory, one folder per table"
+    )
+    prefect_home: Path | None = Field(
+        default=None,
+        description="Prefect's state directory; default <warehouse>/.prefect, never the home dir",
+    )
+
+    # --- engine -----------------------------------------------------------------------------
+    memory_limit: str = Field(
+        default="4GB", description="DuckDB memory limit; DuckDB spills to disk beyond it"
+    )
+    threads: int | None = Field(default=None, description="DuckDB threads; default: all cores")
+    # Users are scored in hash partitions so one partition's aggregates fit in memory; 1M users
+    # take about 1 GB in one partition.
+    user_partitions: int = Field(default=1, ge=1, description="hash partitions of users per date")
+
+    # --- scoring windows (days / months) ------------------------------------------------------
+    # A credit record looks back two years for payment behaviour, like most bureau scorecards.
+    overdue_lookback_months: int = Field(default=24, description="months an overdue bill counts")
+    # Usage, living payments, receipts, activity and income are judged on the last year.
+    behaviour_window_months: int = Field(default=12, description="months of recent behaviour")
+    # Salary regularity over half a year: long enough to see gaps, short enough to forgive.
+    income_window_months: int = Field(default=6, description="months judged for steady income")
+    # Applications in a month tell a borrowing spree.
+    recent_applications_days: int = Field(default=30, description="days for loan applications")
+    # Platform violations stay on the record for two years.
+    risk_event_lookback_months: int = Field(default=24, description="months a violation counts")
+    # Frequent changes are judged on the last year (contract: "in the last 12 months").
+    profile_change_window_months: int = Field(default=12, description="months for churn")
+
+    # --- contract rules (years / days) ---------------------------------------------------------
+    legal_financial_retention_years: int = Field(
+        default=5, description="years a resolved legal or financial record keeps counting"
+    )
+    life_retention_years: int = Field(
+        default=2, description="years a resolved life record keeps counting"
+    )
+    repair_paid_within_days: int = Field(
+        default=30, description="a repairable bill was paid in full within this many days"
+    )
+    repair_cooldown_days: int = Field(
+        default=365, description="no other approved repair in this many days before a request"
+    )
+
+    # --- scorability ---------------------------------------------------------------------------
+    # Fewer events than this in the behaviour window means too little data to score.
+    min_events_to_score: int = Field(default=3, description="transactions + bills in the window")
+
+    # --- history ---------------------------------------------------------------------------------
+    history_months: int = Field(
+        default=12, description="month-end snapshots a nightly run makes sure exist before D"
+    )
+
+    def database_path(self) -> Path:
+        return self.warehouse / "sesame.duckdb"
+
+    def prefect_state_dir(self) -> Path:
+        return self.prefect_home if self.prefect_home is not None else self.warehouse / ".prefect"
+
+    def sql_parameters(self) -> dict[str, int]:
+        """The windows and rules that SQL models take as bound parameters."""
+        return {
+            "overdue_lookback_months": self.overdue_lookback_months,
+            "behaviour_window_months": self.behaviour_window_months,
+            "income_window_months": self.income_window_months,
+            "recent_applications_days": self.recent_applications_days,
+            "risk_event_lookback_months": self.risk_event_lookback_months,
+            "profile_change_window_months": self.profile_change_window_months,
+            "legal_financial_retention_years": self.legal_financial_retention_years,
+            "life_retention_years": self.life_retention_years,
+            "repair_paid_within_days": self.repair_paid_within_days,
+            "repair_cooldown_days": self.repair_cooldown_days,
+            "min_events_to_score": self.min_events_to_score,
+        }

@@ -1,0 +1,20 @@
+-- Logic used by more than one model, as DuckDB macros (created on every connection).
+
+-- The exclusive upper bound of a snapshot date: an event counts at D when its time is before
+-- D + 1 day (contract: event time <= D 23:59:59.999999).
+create or replace temp macro day_end(snapshot_date) as
+cast(snapshot_date as timestamp) + interval 1 day;
+
+-- The user's latest score refresh day on or before the snapshot date (refresh_day is 1..28).
+create or replace temp macro score_refresh_date(snapshot_date, refresh_day) as
+case
+    when refresh_day is null then null
+    when day(snapshot_date) >= refresh_day
+        then cast(date_trunc('month', snapshot_date) as date) + cast(refresh_day - 1 as integer)
+    else cast(date_trunc('month', snapshot_date) - interval 1 month as date)
+        + cast(refresh_day - 1 as integer)
+end;
+
+-- The first day of the window of `months` months that ends with the snapshot date.
+create or replace temp macro window_start(snapshot_date, months) as
+cast(snapshot_date - to_months(cast(months as integer)) as date) + 1;

@@ -1,0 +1,75 @@
+-- The tables the job owns in warehouse/sesame.duckdb (contract v1, section 3).
+-- Created when missing; a run only ever adds or replaces rows inside its own transaction.
+
+create table if not exists score_snapshots (
+    user_id bigint not null,
+    snapshot_date date not null,
+    score integer,
+    credit_history double,
+    identity double,
+    capacity double,
+    behavior double,
+    relationships double,
+    tier varchar not null,
+    benefits varchar [] not null,
+    published_score integer,
+    reasons varchar [] not null,
+    model_version varchar not null,
+    run_id varchar not null
+);
+
+create table if not exists snapshot_dates (
+    snapshot_date date not null,
+    model_version varchar not null,
+    users_scored bigint not null,
+    users_unscorable bigint not null,
+    run_id varchar not null,
+    computed_at timestamp not null
+);
+
+create table if not exists quarantine (
+    table_name varchar not null,
+    source_file varchar not null,
+    reason varchar not null,
+    row_json json,
+    run_id varchar not null
+);
+
+create table if not exists repair_decisions (
+    request_id bigint not null,
+    user_id bigint not null,
+    bill_id bigint not null,
+    requested_at timestamp not null,
+    reason varchar not null,
+    decision varchar not null,
+    rule varchar not null,
+    decided_as_of date not null,
+    run_id varchar not null
+);
+
+create table if not exists ingested_files (
+    table_name varchar not null,
+    source_file varchar not null,
+    size_bytes bigint not null,
+    modified_at timestamp not null,
+    rows_read bigint not null,
+    rows_quarantined bigint not null,
+    run_id varchar not null
+);
+
+create table if not exists runs (
+    run_id varchar not null,
+    command varchar not null,
+    as_of date,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    status varchar not null,
+    snapshot_dates date [] not null,
+    files_ingested bigint not null,
+    rows_ingested bigint not null,
+    rows_quarantined bigint not null,
+    users_scored bigint not null,
+    model_version varchar not null,
+    contract_version varchar not null,
+    sesame_version varchar not null
+);

@@ -1,0 +1,72 @@
+-- int_features_capacity: the capacity dimension's characteristics.
+-- grain: one row per (user_id, snapshot_date) of score_requests
+-- assets_value_cny         sum over asset types of each type's latest reported value by the date
+-- salary_months            months with a salary inflow among the last $income_window_months
+--                          months of the window (steadier income, more months)
+-- parameters: $income_window_months
+with requests as (
+    select
+        user_id,
+        snapshot_date
+    from score_requests
+),
+
+latest_assets as (
+    select
+        requests.user_id,
+        requests.snapshot_date,
+        stg_assets.asset_type,
+        stg_assets.value
+    from requests
+    inner join stg_assets
+        on
+            requests.user_id = stg_assets.user_id
+            and stg_assets.as_of <= requests.snapshot_date
+    qualify row_number() over (
+        partition by requests.user_id, requests.snapshot_date, stg_assets.asset_type
+        order by stg_assets.as_of desc
+    ) = 1
+),
+
+asset_totals as (
+    select
+        user_id,
+        snapshot_date,
+        sum(value) as assets_value_cny
+    from latest_assets
+    group by user_id, snapshot_date
+),
+
+salary as (
+    select
+        user_id,
+        snapshot_date,
+        count(*) filter (
+            where
+                salary_inflows > 0
+                and month_start >= date_trunc(
+                    'month', window_start(snapshot_date, $income_window_months)
+                )
+        ) as salary_months
+    from int_transaction_months
+    group by user_id, snapshot_date
+),
+
+final as (
+    select
+        requests.user_id,
+        requests.snapshot_date,
+        cast(coalesce(asset_totals.assets_value_cny, 0) as double) as assets_value_cny,
+        cast(coalesce(salary.salary_months, 0) as integer) as salary_months
+    from requests
+    left join asset_totals
+        on
+            requests.user_id = asset_totals.user_id
+            and requests.snapshot_date = asset_totals.snapshot_date
+    left join salary
+        on
+            requests.user_id = salary.user_id
+            and requests.snapshot_date = salary.snapshot_date
+)
+
+select * from final

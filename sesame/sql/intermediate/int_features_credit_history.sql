@@ -1,0 +1,101 @@
+-- int_features_credit_history: the credit history dimension's characteristics.
+-- grain: one row per (user_id, snapshot_date) of score_requests
+-- overdue_days              days past due summed over ordinary overdue bills due in the lookback
+--                           (repaired ones count as paid on time)
+-- deliberate_default_days   days past due summed over deliberate defaults due in the lookback
+-- credit_repaid_bills       huabei/jiebei bills due in the behaviour window and paid in full
+-- card_repaid_bills         credit card bills due in the behaviour window and paid in full
+-- history_months            whole months since registration
+-- negative_legal/financial/life_records  negative records counting at the date, per category
+-- parameters: $overdue_lookback_months, $behaviour_window_months
+with requests as (
+    select
+        score_requests.user_id,
+        score_requests.snapshot_date,
+        stg_users.registered_at
+    from score_requests
+    inner join stg_users
+        on score_requests.user_id = stg_users.user_id
+),
+
+bills as (
+    select * from int_bills_status
+),
+
+records as (
+    select * from int_negative_records_status
+    where is_counting
+),
+
+bill_aggregates as (
+    select
+        user_id,
+        snapshot_date,
+        sum(days_past_due_scored) filter (
+            where
+                not is_deliberate_default
+                and due_date >= window_start(snapshot_date, $overdue_lookback_months)
+        ) as overdue_days,
+        sum(days_past_due) filter (
+            where
+                is_deliberate_default
+                and due_date >= window_start(snapshot_date, $overdue_lookback_months)
+        ) as deliberate_default_days,
+        count(*) filter (
+            where
+                product in ('huabei', 'jiebei')
+                and is_paid_in_full
+                and due_date >= window_start(snapshot_date, $behaviour_window_months)
+        ) as credit_repaid_bills,
+        count(*) filter (
+            where
+                product = 'credit_card'
+                and is_paid_in_full
+                and due_date >= window_start(snapshot_date, $behaviour_window_months)
+        ) as card_repaid_bills
+    from bills
+    group by user_id, snapshot_date
+),
+
+record_aggregates as (
+    select
+        user_id,
+        snapshot_date,
+        count(*) filter (where category = 'legal') as negative_legal_records,
+        count(*) filter (where category = 'financial') as negative_financial_records,
+        count(*) filter (where category = 'life') as negative_life_records
+    from records
+    group by user_id, snapshot_date
+),
+
+final as (
+    select
+        requests.user_id,
+        requests.snapshot_date,
+        cast(coalesce(bill_aggregates.overdue_days, 0) as integer) as overdue_days,
+        cast(coalesce(bill_aggregates.deliberate_default_days, 0) as integer)
+            as deliberate_default_days,
+        cast(coalesce(bill_aggregates.credit_repaid_bills, 0) as integer) as credit_repaid_bills,
+        cast(coalesce(bill_aggregates.card_repaid_bills, 0) as integer) as card_repaid_bills,
+        cast(
+            date_diff('month', cast(requests.registered_at as date), requests.snapshot_date)
+            as integer
+        ) as history_months,
+        cast(coalesce(record_aggregates.negative_legal_records, 0) as integer)
+            as negative_legal_records,
+        cast(coalesce(record_aggregates.negative_financial_records, 0) as integer)
+            as negative_financial_records,
+        cast(coalesce(record_aggregates.negative_life_records, 0) as integer)
+            as negative_life_records
+    from requests
+    left join bill_aggregates
+        on
+            requests.user_id = bill_aggregates.user_id
+            and requests.snapshot_date = bill_aggregates.snapshot_date
+    left join record_aggregates
+        on
+            requests.user_id = record_aggregates.user_id
+            and requests.snapshot_date = record_aggregates.snapshot_date
+)
+
+select * from final

@@ -1,0 +1,64 @@
+-- int_score_requests: the (user, date) pairs one scoring pass computes.
+-- grain: one row per (user_id, snapshot_date)
+-- Every user registered by $snapshot_date is scored at $snapshot_date (is_snapshot). A user with
+-- a score_refresh_day sees the score of their latest refresh day: when that day lies before
+-- $snapshot_date, after registration, and no snapshot of this model holds it, the user is also
+-- scored at that day (point in time), so published_score never needs a score that is not there.
+-- parameters: $snapshot_date, $model_version, $partition, $partitions (users split by hash)
+with users as (
+    select
+        user_id,
+        registered_at,
+        score_refresh_day
+    from stg_users
+    where
+        registered_at < day_end($snapshot_date)
+        and hash(user_id) % $partitions = $partition
+),
+
+stored_snapshots as (
+    select
+        user_id,
+        snapshot_date
+    from score_snapshots
+    where model_version = $model_version
+),
+
+refresh_days as (
+    select
+        user_id,
+        registered_at,
+        score_refresh_date(cast($snapshot_date as date), score_refresh_day) as refresh_date
+    from users
+),
+
+refresh_requests as (
+    select
+        refresh_days.user_id,
+        refresh_days.refresh_date as snapshot_date
+    from refresh_days
+    left join stored_snapshots
+        on
+            refresh_days.user_id = stored_snapshots.user_id
+            and refresh_days.refresh_date = stored_snapshots.snapshot_date
+    where
+        refresh_days.refresh_date < cast($snapshot_date as date)
+        and refresh_days.refresh_date >= cast(refresh_days.registered_at as date)
+        and stored_snapshots.user_id is null
+),
+
+final as (
+    select
+        cast(user_id as bigint) as user_id,
+        cast($snapshot_date as date) as snapshot_date,
+        true as is_snapshot
+    from users
+    union all
+    select
+        cast(user_id as bigint) as user_id,
+        cast(snapshot_date as date) as snapshot_date,
+        false as is_snapshot
+    from refresh_requests
+)
+
+select * from final

@@ -1,0 +1,61 @@
+"""Runs the SQL models of ``sesame/sql``: reads a file, binds the parameters it uses, runs it."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+import duckdb
+
+from sesame.settings import PACKAGE_DIR
+
+SQL_DIR = PACKAGE_DIR / "sql"
+_COMMENT = re.compile(r"--[^\n]*")
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@cache
+def read_sql(name: str) -> str:
+    """The text of a model, by its path under sql/ without the suffix (``staging/stg_users``)."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def parameters_of(sql: str) -> set[str]:
+    """The ``$name`` parameters a statement uses (comments excluded)."""
+    return set(_PARAMETER.findall(_COMMENT.sub("", sql)))
+
+
+def bind(sql: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``parameters`` that ``sql`` uses; every parameter it uses must be given."""
+    used = parameters_of(sql)
+    missing = used - parameters.keys()
+    if missing:
+        raise KeyError(f"SQL parameters not given: {', '.join(sorted(missing))}")
+    return {name: parameters[name] for name in used}
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Runs one statement with its parameters bound (never formatted into the text)."""
+    return con.execute(sql, bind(sql, parameters or {}))
+
+
+def materialize(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    table: str | None = None,
+) -> str:
+    """Runs model ``name`` into a temporary table named after it (or ``table``); returns the name."""
+    target = table or name.rsplit("/", 1)[-1]
+    sql = read_sql(name)
+    execute(con, f'create or replace temp table "{target}" as\n{sql}', parameters)
+    return target
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Runs a file of several parameterless statements (DDL, macros)."""
+    con.execute(read_sql(name))
