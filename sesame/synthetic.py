@@ -751,7 +751,7 @@ def _bills(
     elapsed = (due - window.start_day) / max(window.end_day - window.start_day, 1)
     habit = rng.normal(0.0, 0.5, n)
     late_logit = (
-        -2.9
+        -3.4
         - 1.0 * q
         + habit[owner]
         + people.builder[owner] * (2.2 - 3.7 * elapsed)

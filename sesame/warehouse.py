@@ -135,10 +135,10 @@ def write_snapshot_partitions(
         final = snapshot_partition(settings, snapshot_date)
         ensure_private_dir(final.parent)
         temporary = final.with_name(f".data-{run_id}.parquet")
-        reader = con.execute(
+        reader = con.sql(
             "select * exclude (snapshot_date) from score_snapshots "
             "where snapshot_date = $snapshot_date order by user_id",
-            {"snapshot_date": snapshot_date},
+            params={"snapshot_date": snapshot_date},
         ).to_arrow_reader(PARQUET_BATCH_ROWS)
         with pq.ParquetWriter(temporary, reader.schema, compression="zstd") as writer:
             for batch in reader:
