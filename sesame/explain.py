@@ -25,19 +25,19 @@ def explain_user(
     con: duckdb.DuckDBPyConnection, card: Scorecard, user_id: int, as_of: date | None
 ) -> Explanation:
     """Reads the user's latest snapshot on or before ``as_of`` and re-derives its points."""
-    found = con.execute(
+    found = con.sql(
         "select * from score_snapshots where user_id = $user_id "
         "and ($as_of is null or snapshot_date <= $as_of) order by snapshot_date desc limit 1",
-        {"user_id": user_id, "as_of": as_of},
+        params={"user_id": user_id, "as_of": as_of},
     ).pl()
     if found.is_empty():
         when = f" on or before {as_of}" if as_of else ""
         raise SesameError(f"user {user_id} has no snapshot{when} in this warehouse")
     snapshot = found.row(0, named=True)
-    aggregates = con.execute(
+    aggregates = con.sql(
         "select * from dimension_aggregates where user_id = $user_id "
         "and snapshot_date = $snapshot_date",
-        {"user_id": user_id, "snapshot_date": snapshot["snapshot_date"]},
+        params={"user_id": user_id, "snapshot_date": snapshot["snapshot_date"]},
     ).pl()
     points: list[dict[str, Any]] = []
     if not aggregates.is_empty():
@@ -59,13 +59,12 @@ def explain_user(
                 }
             )
     history = (
-        con.execute(
+        con.sql(
             "select snapshot_date, score, published_score, tier from score_snapshots "
             "where user_id = $user_id order by snapshot_date",
-            {"user_id": user_id},
+            params={"user_id": user_id},
         )
         .pl()
         .to_dicts()
     )
     return Explanation(snapshot=snapshot, points=points, history=history)
-

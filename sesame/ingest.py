@@ -91,8 +91,10 @@ def _accepts(column: Column, arrow_type: pa.DataType) -> bool:
         case "bool":
             return t.is_boolean(arrow_type)
         case "string":
-            return t.is_string(arrow_type) or t.is_large_string(arrow_type) or t.is_string_view(
-                arrow_type
+            return (
+                t.is_string(arrow_type)
+                or t.is_large_string(arrow_type)
+                or t.is_string_view(arrow_type)
             )
         case "timestamp":
             return (t.is_timestamp(arrow_type) and arrow_type.tz is None) or t.is_date(arrow_type)
@@ -224,7 +226,8 @@ def ingest_table(
             f"select staged.* exclude (source_path), export_files.source_file, "
             "export_files.source_modified_at "
             f"from ({staging}) as staged "
-            "inner join export_files_frame as export_files on staged.source_path = export_files.path",
+            "inner join export_files_frame as export_files "
+            "on staged.source_path = export_files.path",
             {"files": [str(f.path) for f in files]},
         )
     except duckdb.Error as error:

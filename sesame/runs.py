@@ -89,6 +89,12 @@ class RunSummary:
         ]
         latest = self.latest
         if latest is not None:
-            lines += ["", f"## Tiers on {latest.snapshot_date}", "", "| tier | users |", "|---|---|"]
+            lines += [
+                "",
+                f"## Tiers on {latest.snapshot_date}",
+                "",
+                "| tier | users |",
+                "|---|---|",
+            ]
             lines += [f"| {tier} | {count} |" for tier, count in sorted(latest.tiers.items())]
         return "\n".join(lines)

@@ -69,7 +69,9 @@ def month_ends_between(start: date, end: date) -> list[date]:
     return dates
 
 
-def missing_dates(con: duckdb.DuckDBPyConnection, dates: list[date], model_version: str) -> list[date]:
+def missing_dates(
+    con: duckdb.DuckDBPyConnection, dates: list[date], model_version: str
+) -> list[date]:
     """The dates among ``dates`` that have no snapshot of this model yet."""
     done = {
         row[0]
@@ -125,7 +127,7 @@ def _score_partition(
     for model in FEATURE_MODELS:
         materialize(con, model, parameters)
     features = con.sql("select * from fct_user_features").pl(lazy=True)
-    scored_requests = score_features(features, card=card).collect()  # noqa: F841 (read by SQL)
+    scored_requests = score_features(features, card=card).collect()
     con.register("scored_requests", scored_requests)
     try:
         materialize(con, "marts/fct_score_snapshots", parameters, table="partition_snapshots")
@@ -152,7 +154,7 @@ def _score_partition(
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
-    """Runs every ``sql/checks/assert_*.sql`` on the staged rows; any offending row stops the run."""
+    """Runs each ``sql/checks/assert_*.sql`` on the staged rows; an offending row stops the run."""
     for path in sorted((SQL_DIR / "checks").glob("assert_*.sql")):
         name = f"checks/{path.stem}"
         sql = read_sql(name)
@@ -168,9 +170,7 @@ def _replace_date(
     con: duckdb.DuckDBPyConnection, snapshot_date: date, model_version: str, run_id: str
 ) -> None:
     """Replaces one date's rows: re-running a date never duplicates anything."""
-    con.execute(
-        "create table if not exists dimension_aggregates as from new_features limit 0"
-    )
+    con.execute("create table if not exists dimension_aggregates as from new_features limit 0")
     on_date = {"snapshot_date": snapshot_date}
     con.execute("delete from score_snapshots where snapshot_date = $snapshot_date", on_date)
     con.execute("insert into score_snapshots by name from new_snapshots order by user_id")

@@ -49,7 +49,7 @@ def materialize(
     *,
     table: str | None = None,
 ) -> str:
-    """Runs model ``name`` into a temporary table named after it (or ``table``); returns the name."""
+    """Runs model ``name`` into a temporary table named after it (or ``table``); returns it."""
     target = table or name.rsplit("/", 1)[-1]
     sql = read_sql(name)
     execute(con, f'create or replace temp table "{target}" as\n{sql}', parameters)

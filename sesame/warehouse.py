@@ -82,7 +82,9 @@ def building(settings: Settings, run_id: str) -> Iterator[duckdb.DuckDBPyConnect
     con = duckdb.connect()
     try:
         configure(con, settings, temp_dir)
-        con.execute(f"attach $path as {ALIAS} (storage_version '{STORAGE_VERSION}')", {"path": str(aside)})
+        con.execute(
+            f"attach $path as {ALIAS} (storage_version '{STORAGE_VERSION}')", {"path": str(aside)}
+        )
         con.execute(f"use {ALIAS}")
         run_script(con, "ddl/warehouse_tables")
         yield con

@@ -143,7 +143,11 @@ class Exports:
 
     def profile_change(self, user_id: int, field: str, when: datetime) -> None:
         self.add(
-            "profile_changes", change_id=self.next_id(), user_id=user_id, changed_at=when, field=field
+            "profile_changes",
+            change_id=self.next_id(),
+            user_id=user_id,
+            changed_at=when,
+            field=field,
         )
 
     def application(self, user_id: int, when: datetime, product: str = "jiebei") -> None:
@@ -185,7 +189,9 @@ class Exports:
         rows = self.rows[name]
         return pa.table(
             {
-                column.name: pa.array([row.get(column.name) for row in rows], ARROW_TYPES[column.type])
+                column.name: pa.array(
+                    [row.get(column.name) for row in rows], ARROW_TYPES[column.type]
+                )
                 for column in spec.columns
             }
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +29,9 @@ err = Console(stderr=True, highlight=False)
 
 WarehouseOption = Annotated[
     Path | None,
-    typer.Option("--warehouse", help="warehouse directory [default: warehouse/]", show_default=False),
+    typer.Option(
+        "--warehouse", help="warehouse directory [default: warehouse/]", show_default=False
+    ),
 ]
 InputOption = Annotated[
     Path | None,
@@ -41,7 +43,7 @@ AsOfOption = Annotated[
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")]
 
 
-class Every(str, Enum):
+class Every(StrEnum):
     month_end = "month-end"
     day = "day"
 
@@ -85,12 +87,16 @@ def _print_summary(summary: Any, settings: Settings) -> None:
             share = count / latest.users if latest.users else 0.0
             table.add_row(tier, f"{count:,}", f"{share:.1%}")
         out.print(table)
-        out.print(f"{latest.users - latest.unscorable:,} users scored, {latest.unscorable:,} unscorable")
+        out.print(
+            f"{latest.users - latest.unscorable:,} users scored, {latest.unscorable:,} unscorable"
+        )
     database = settings.database_path()
     out.print(f"warehouse: {database}")
-    out.print("query it:  .venv/bin/sesame sql \"select tier, count(*) from score_snapshots "
-              f"where snapshot_date = '{summary.as_of}' group by tier\""
-              + (f" --warehouse {settings.warehouse}" if str(settings.warehouse) != "warehouse" else ""))
+    out.print(
+        'query it:  .venv/bin/sesame sql "select tier, count(*) from score_snapshots '
+        f"where snapshot_date = '{summary.as_of}' group by tier\""
+        + (f" --warehouse {settings.warehouse}" if str(settings.warehouse) != "warehouse" else "")
+    )
     out.print(f"or:        duckdb -readonly {database}")
 
 
@@ -145,7 +151,7 @@ def backfill(
         _print_summary(summary, settings)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -178,7 +184,9 @@ def sql(
         table.add_row(*("NULL" if v is None else str(v) for v in row))
     out.print(table)
     shown = min(limit, frame.height)
-    out.print(f"{frame.height:,} row(s)" + (f", first {shown} shown" if shown < frame.height else ""))
+    out.print(
+        f"{frame.height:,} row(s)" + (f", first {shown} shown" if shown < frame.height else "")
+    )
 
 
 def _flatten(frame: Any) -> Any:
@@ -209,9 +217,13 @@ def explain(
     finally:
         con.close()
     snap = explanation.snapshot
-    out.print(f"[bold]User {user_id}[/bold] on {snap['snapshot_date']} (model {snap['model_version']})")
+    out.print(
+        f"[bold]User {user_id}[/bold] on {snap['snapshot_date']} (model {snap['model_version']})"
+    )
     if snap["score"] is None:
-        out.print("score: none, tier unscorable (too little activity in the last 12 months to score)")
+        out.print(
+            "score: none, tier unscorable (too little activity in the last 12 months to score)"
+        )
     else:
         out.print(
             f"score: [bold]{snap['score']}[/bold]  tier: {snap['tier']}  "
@@ -222,7 +234,10 @@ def explain(
         for name in ("credit_history", "identity", "capacity", "behavior", "relationships"):
             dims.add_column(name, justify="right")
         dims.add_row(
-            *(f"{snap[n]:.1f}" for n in ("credit_history", "identity", "capacity", "behavior", "relationships"))
+            *(
+                f"{snap[n]:.1f}"
+                for n in ("credit_history", "identity", "capacity", "behavior", "relationships")
+            )
         )
         out.print(dims)
         out.print("[bold]Why not higher[/bold]")
@@ -233,8 +248,14 @@ def explain(
             points.add_column(column, justify="left" if column == "characteristic" else "right")
         for row in explanation.points:
             value = row["value"]
-            shown = "none" if value is None else (f"{value:,.2f}" if isinstance(value, float) else str(value))
-            points.add_row(row["characteristic"], shown, str(row["points"]), str(row["best"]), str(row["lost"]))
+            shown = (
+                "none"
+                if value is None
+                else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+            )
+            points.add_row(
+                row["characteristic"], shown, str(row["points"]), str(row["best"]), str(row["lost"])
+            )
         out.print(points)
     history = Table(title="Score history")
     for column in ("date", "score", "published", "tier"):

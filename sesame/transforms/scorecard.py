@@ -8,10 +8,12 @@ of its parts.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -78,7 +80,7 @@ class Characteristic:
         """The unrounded points of column ``name``, bin by bin."""
         value = pl.col(self.name).cast(pl.Float64)
         missing = pl.lit(self.missing, dtype=pl.Float64)
-        expr = pl.when(value.is_null()).then(missing)
+        expr: Any = pl.when(value.is_null()).then(missing)
         for current in self.bins:
             inside = (value >= current.lower) & (value < current.upper)
             if math.isinf(current.upper) or current.points_at_lower == current.points_at_upper:
@@ -133,7 +135,7 @@ def load_scorecard(path: Path = DEFAULT_SCORECARD) -> Scorecard:
             )
             for b in entry["bins"]
         )
-        for previous, current in zip(bins, bins[1:], strict=False):
+        for previous, current in itertools.pairwise(bins):
             if previous.upper != current.lower:
                 raise ValueError(f"{path}: {entry['name']} has a gap or overlap at {current.lower}")
         if not math.isinf(bins[-1].upper):
@@ -213,7 +215,7 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
 
 
 def reasons_expr(card: Scorecard) -> pl.Expr:
-    """Up to four reason codes, the most points lost against the best bin first (ties: card order)."""
+    """Up to four reason codes, most points lost against the best bin first (ties: card order)."""
     losses = pl.concat_list(
         pl.struct(
             (pl.lit(c.best_points) - pl.col(f"raw_{c.name}")).alias("loss"),

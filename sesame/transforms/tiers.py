@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 # (lowest score, tier), highest first; a null score is `unscorable`.
@@ -28,7 +30,7 @@ BENEFITS: tuple[tuple[int, str], ...] = (
 
 def tier_expr(score: pl.Expr) -> pl.Expr:
     """The tier of a score."""
-    expr = pl.when(score.is_null()).then(pl.lit(UNSCORABLE))
+    expr: Any = pl.when(score.is_null()).then(pl.lit(UNSCORABLE))
     for lowest, name in TIERS:
         expr = expr.when(score >= lowest).then(pl.lit(name))
     return expr.otherwise(pl.lit("poor"))

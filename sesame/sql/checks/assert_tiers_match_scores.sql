@@ -13,17 +13,12 @@ with expected as (
             when score >= 550 then 'fair'
             else 'poor'
         end as expected_tier,
-        list_filter(
-            [
-                {'benefit': 'deposit_free_rental', 'threshold': 600},
-                {'benefit': 'car_rental_no_deposit', 'threshold': 650},
-                {'benefit': 'installment_loans', 'threshold': 650},
-                {'benefit': 'credit_loans', 'threshold': 700},
-                {'benefit': 'pay_later', 'threshold': 700},
-                {'benefit': 'visa_and_car_loan', 'threshold': 750}
-            ],
-            lambda unlocked: coalesce(score >= unlocked.threshold, false)
-        ).list_transform(lambda unlocked: unlocked.benefit) as expected_benefits
+        list_concat(
+            case when score >= 600 then ['deposit_free_rental'] else [] end,
+            case when score >= 650 then ['car_rental_no_deposit', 'installment_loans'] else [] end,
+            case when score >= 700 then ['credit_loans', 'pay_later'] else [] end,
+            case when score >= 750 then ['visa_and_car_loan'] else [] end
+        ) as expected_benefits
     from new_snapshots
 )
 

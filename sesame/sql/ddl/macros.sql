@@ -11,7 +11,8 @@ case
     when refresh_day is null then null
     when day(snapshot_date) >= refresh_day
         then cast(date_trunc('month', snapshot_date) as date) + cast(refresh_day - 1 as integer)
-    else cast(date_trunc('month', snapshot_date) - interval 1 month as date)
+    else
+        cast(date_trunc('month', snapshot_date) - interval 1 month as date)
         + cast(refresh_day - 1 as integer)
 end;
 

@@ -11,9 +11,9 @@ create table if not exists score_snapshots (
     behavior double,
     relationships double,
     tier varchar not null,
-    benefits varchar [] not null,
+    benefits varchar[] not null,
     published_score integer,
-    reasons varchar [] not null,
+    reasons varchar[] not null,
     model_version varchar not null,
     run_id varchar not null
 );
@@ -64,7 +64,7 @@ create table if not exists runs (
     started_at timestamp not null,
     finished_at timestamp not null,
     status varchar not null,
-    snapshot_dates date [] not null,
+    snapshot_dates date[] not null,
     files_ingested bigint not null,
     rows_ingested bigint not null,
     rows_quarantined bigint not null,

@@ -46,7 +46,7 @@ known_bills as (
     inner join bills
         on
             requests.user_id = bills.user_id
-            and bills.due_date <= requests.snapshot_date
+            and requests.snapshot_date >= bills.due_date
 ),
 
 days_past_due as (

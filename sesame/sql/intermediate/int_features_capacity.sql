@@ -21,7 +21,7 @@ latest_assets as (
     inner join stg_assets
         on
             requests.user_id = stg_assets.user_id
-            and stg_assets.as_of <= requests.snapshot_date
+            and requests.snapshot_date >= stg_assets.as_of
     qualify row_number() over (
         partition by requests.user_id, requests.snapshot_date, stg_assets.asset_type
         order by stg_assets.as_of desc
@@ -43,10 +43,10 @@ salary as (
         snapshot_date,
         count(*) filter (
             where
-                salary_inflows > 0
-                and month_start >= date_trunc(
-                    'month', window_start(snapshot_date, $income_window_months)
-                )
+            salary_inflows > 0
+            and month_start >= date_trunc(
+                'month', window_start(snapshot_date, $income_window_months)
+            )
         ) as salary_months
     from int_transaction_months
     group by user_id, snapshot_date

@@ -33,25 +33,25 @@ bill_aggregates as (
         snapshot_date,
         sum(days_past_due_scored) filter (
             where
-                not is_deliberate_default
-                and due_date >= window_start(snapshot_date, $overdue_lookback_months)
+            not is_deliberate_default
+            and due_date >= window_start(snapshot_date, $overdue_lookback_months)
         ) as overdue_days,
         sum(days_past_due) filter (
             where
-                is_deliberate_default
-                and due_date >= window_start(snapshot_date, $overdue_lookback_months)
+            is_deliberate_default
+            and due_date >= window_start(snapshot_date, $overdue_lookback_months)
         ) as deliberate_default_days,
         count(*) filter (
             where
-                product in ('huabei', 'jiebei')
-                and is_paid_in_full
-                and due_date >= window_start(snapshot_date, $behaviour_window_months)
+            product in ('huabei', 'jiebei')
+            and is_paid_in_full
+            and due_date >= window_start(snapshot_date, $behaviour_window_months)
         ) as credit_repaid_bills,
         count(*) filter (
             where
-                product = 'credit_card'
-                and is_paid_in_full
-                and due_date >= window_start(snapshot_date, $behaviour_window_months)
+            product = 'credit_card'
+            and is_paid_in_full
+            and due_date >= window_start(snapshot_date, $behaviour_window_months)
         ) as card_repaid_bills
     from bills
     group by user_id, snapshot_date

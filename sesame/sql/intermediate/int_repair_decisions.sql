@@ -93,9 +93,10 @@ approved as (
         snapshot_date,
         request_id
     from eligible
-    qualify row_number() over (
-        partition by snapshot_date, user_id order by requested_at, request_id
-    ) = 1
+    qualify
+        row_number() over (
+            partition by snapshot_date, user_id order by requested_at, request_id
+        ) = 1
     union all
     select
         next_eligible.snapshot_date,

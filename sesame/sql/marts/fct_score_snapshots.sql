@@ -48,7 +48,7 @@ final as (
         cast(today.behavior as double) as behavior,
         cast(today.relationships as double) as relationships,
         cast(today.tier as varchar) as tier,
-        cast(today.benefits as varchar []) as benefits,
+        cast(today.benefits as varchar[]) as benefits,
         cast(
             case
                 when
@@ -59,7 +59,7 @@ final as (
                 else refresh_scores.score
             end as integer
         ) as published_score,
-        cast(today.reasons as varchar []) as reasons,
+        cast(today.reasons as varchar[]) as reasons,
         cast($model_version as varchar) as model_version,
         cast($run_id as varchar) as run_id
     from today
