@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import traceback
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -29,11 +30,15 @@ ALIAS = "warehouse"
 LOCK_NAME = ".sesame.lock"
 ASIDE_PREFIX = ".sesame.duckdb.building-"
 PARQUET_BATCH_ROWS = 256_000
+PRIVATE_FILE = 0o600  # credit data: readable and writable by the owner only
+PRIVATE_DIR = 0o700
+# The connections of the runs building a copy in this process, by run id.
+_BUILDING: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
 def ensure_private_dir(path: Path) -> Path:
     """Creates a directory readable by its owner only (credit data is sensitive)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     return path
 
 
@@ -51,7 +56,9 @@ def configure(con: duckdb.DuckDBPyConnection, settings: Settings, temp_dir: Path
 def warehouse_lock(settings: Settings) -> Iterator[None]:
     """Holds the warehouse's run lock; a second run is refused with a clear message."""
     root = ensure_private_dir(settings.warehouse)
-    handle = (root / LOCK_NAME).open("a+")
+    lock_path = root / LOCK_NAME
+    handle = lock_path.open("a+")
+    os.chmod(lock_path, PRIVATE_FILE)
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -87,19 +94,35 @@ def building(settings: Settings, run_id: str) -> Iterator[duckdb.DuckDBPyConnect
         )
         con.execute(f"use {ALIAS}")
         run_script(con, "ddl/warehouse_tables")
+        _BUILDING[run_id] = con
         yield con
         con.execute("checkpoint")
         con.execute("use memory")
         con.execute(f"detach {ALIAS}")
-    except BaseException:
+    except BaseException as error:
         con.close()
         aside.unlink(missing_ok=True)
         Path(f"{aside}.wal").unlink(missing_ok=True)
+        # frames below hold the connection and the orchestrator keeps the error: free them,
+        # or DuckDB's bindings report the connection as leaked when the interpreter exits
+        traceback.clear_frames(error.__traceback__)
         raise
+    finally:
+        _BUILDING.pop(run_id, None)
     con.close()
+    os.chmod(aside, PRIVATE_FILE)
     _fsync(aside)
     os.replace(aside, published)
     _fsync_dir(root)
+
+
+def building_connection(run_id: str) -> duckdb.DuckDBPyConnection:
+    """The connection of a run that is building its copy (tasks look it up by run id, so the
+    orchestrator records and holds only the id, never the connection)."""
+    try:
+        return _BUILDING[run_id]
+    except KeyError:
+        raise SesameError(f"run {run_id} is not building a warehouse copy") from None
 
 
 def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -145,6 +168,7 @@ def write_snapshot_partitions(
         with pq.ParquetWriter(temporary, reader.schema, compression="zstd") as writer:
             for batch in reader:
                 writer.write_batch(batch)
+        os.chmod(temporary, PRIVATE_FILE)
         pending.append((temporary, final))
     return pending
 

@@ -23,17 +23,17 @@ def _score_dates(command: str, settings: Settings, as_of: date, extra: list[date
     pending: list[tuple[Path, Path]] = []
     with warehouse_lock(settings):
         try:
-            with building(settings, run_id) as con:
-                summary.ingested = tasks.ingest(con, settings.input, run_id)
+            with building(settings, run_id):
+                summary.ingested = tasks.ingest(run_id, settings.input)
                 dates = sorted(set(extra))
                 if command == "nightly":
                     history = tasks.plan_history(
-                        con, as_of, settings.history_months, card.model_version
+                        run_id, as_of, settings.history_months, card.model_version
                     )
                     dates = [*history, as_of]
                 for snapshot_date in dates:
-                    summary.dates.append(tasks.score(con, settings, card, snapshot_date, run_id))
-                pending = tasks.write_partitions(con, settings, dates, run_id)
+                    summary.dates.append(tasks.score(run_id, settings, card, snapshot_date))
+                pending = tasks.write_partitions(run_id, settings, dates)
                 summary.record(con)
         except BaseException:
             discard_partitions(pending)

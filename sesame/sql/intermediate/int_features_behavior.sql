@@ -28,6 +28,19 @@ transaction_totals as (
     group by user_id, snapshot_date
 ),
 
+-- a repaired bill counts as paid on time: in the month of its due date
+living_bills as (
+    select
+        user_id,
+        snapshot_date,
+        case
+            when is_repaired then least(cast(paid_at as date), due_date)
+            else cast(paid_at as date)
+        end as paid_on
+    from int_bills_status
+    where product in ('utility', 'phone', 'rent') and is_paid_in_full
+),
+
 living_months as (
     select
         user_id,
@@ -39,12 +52,9 @@ living_months as (
     select
         user_id,
         snapshot_date,
-        cast(date_trunc('month', paid_at) as date) as month_start
-    from int_bills_status
-    where
-        product in ('utility', 'phone', 'rent')
-        and is_paid_in_full
-        and paid_at >= window_start(snapshot_date, $behaviour_window_months)
+        cast(date_trunc('month', paid_on) as date) as month_start
+    from living_bills
+    where paid_on >= window_start(snapshot_date, $behaviour_window_months)
 ),
 
 living_totals as (

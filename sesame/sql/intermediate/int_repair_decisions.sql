@@ -1,5 +1,5 @@
 -- int_repair_decisions: every repair request known at each scored date, approved or rejected.
--- grain: one row per (snapshot_date, request_id)
+-- grain: one row per (snapshot_date, request_id), for the users of score_requests
 -- Rules (contract section 2), checked with what is known at the snapshot date, first failure wins:
 --   bill_not_found             the bill is unknown, or belongs to another user
 --   deliberate_default         the bill is a deliberate default: never repaired
@@ -11,21 +11,26 @@
 -- The 365-day rule depends on earlier approvals, so approvals are a chain per user: the first
 -- eligible request, then the first eligible one more than 365 days after it, and so on.
 -- parameters: $repair_paid_within_days, $repair_cooldown_days
-with recursive dates as (
-    select distinct snapshot_date from score_requests
+with recursive scored_users as (
+    select distinct
+        user_id,
+        snapshot_date
+    from score_requests
 ),
 
 requests as (
     select
-        dates.snapshot_date,
+        scored_users.snapshot_date,
         stg_repair_requests.request_id,
         stg_repair_requests.user_id,
         stg_repair_requests.bill_id,
         stg_repair_requests.requested_at,
         stg_repair_requests.reason
     from stg_repair_requests
-    inner join dates
-        on stg_repair_requests.requested_at < day_end(dates.snapshot_date)
+    inner join scored_users
+        on
+            stg_repair_requests.user_id = scored_users.user_id
+            and stg_repair_requests.requested_at < day_end(scored_users.snapshot_date)
 ),
 
 checked as (

@@ -1,0 +1,631 @@
+"""The scorecard transform on tiny literal frames (pure Polars, no database).
+
+Expectations come from the rules: the card's own bins (``Characteristic.points``, the pure-Python
+reference), the contract's tier and benefit table (section 3), and relative comparisons.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from sesame.transforms.scorecard import (
+    DEFAULT_SCORECARD,
+    DIMENSIONS,
+    Characteristic,
+    Scorecard,
+    load_scorecard,
+    points_column,
+    score_features,
+)
+
+CARD = load_scorecard()
+D = date(2026, 6, 30)
+
+# The columns of fct_user_features that are not characteristics, with their types.
+KEY_SCHEMA: dict[str, pl.DataType] = {
+    "user_id": pl.Int64(),
+    "snapshot_date": pl.Date(),
+    "is_snapshot": pl.Boolean(),
+}
+# Characteristics whose feature is a fraction or an amount (DOUBLE in fct_user_features).
+FLOAT_FEATURES = {"assets_value_cny", "receipt_confirmed_share", "friends_mean_score"}
+EXTRA_SCHEMA: dict[str, pl.DataType] = {
+    "recent_events": pl.Int32(),
+    "open_friends": pl.Int32(),
+    "scored_friends": pl.Int32(),
+    "is_scorable": pl.Boolean(),
+}
+
+# The contract's tiers (section 3): lowest score of each tier, highest first.
+CONTRACT_TIERS = [
+    (700, "excellent"),
+    (650, "very_good"),
+    (600, "good"),
+    (550, "fair"),
+    (350, "poor"),
+]
+# The contract's benefits by lowest score.
+CONTRACT_BENEFITS = {
+    "deposit_free_rental": 600,
+    "car_rental_no_deposit": 650,
+    "installment_loans": 650,
+    "credit_loans": 700,
+    "pay_later": 700,
+    "visa_and_car_loan": 750,
+}
+
+
+def contract_tier(score: int | None) -> str:
+    if score is None:
+        return "unscorable"
+    return next(name for lowest, name in CONTRACT_TIERS if score >= lowest)
+
+
+def contract_benefits(score: int | None) -> set[str]:
+    if score is None:
+        return set()
+    return {name for name, lowest in CONTRACT_BENEFITS.items() if score >= lowest}
+
+
+def best_value(characteristic: Characteristic) -> float:
+    """A feature value that earns the characteristic's best points (lowest such bin edge)."""
+    for current in characteristic.bins:
+        if current.points_at_lower == characteristic.best_points:
+            return current.lower
+    raise AssertionError(f"{characteristic.name}: no bin starts at its best points")
+
+
+def worst_value(characteristic: Characteristic) -> float:
+    """A feature value that earns no points (lowest such bin edge)."""
+    for current in characteristic.bins:
+        if current.points_at_lower == 0:
+            return current.lower
+    raise AssertionError(f"{characteristic.name}: no bin starts at 0 points")
+
+
+def worst_features() -> dict[str, Any]:
+    return {
+        c.name: float(worst_value(c)) if c.name in FLOAT_FEATURES else int(worst_value(c))
+        for c in CARD.characteristics
+    }
+
+
+def feature_schema(card: Scorecard = CARD) -> dict[str, pl.DataType]:
+    schema = dict(KEY_SCHEMA)
+    for c in card.characteristics:
+        schema[c.name] = pl.Float64() if c.name in FLOAT_FEATURES else pl.Int32()
+    return schema | EXTRA_SCHEMA
+
+
+def perfect_features() -> dict[str, Any]:
+    """A scorable user at every characteristic's best bin."""
+    row: dict[str, Any] = {"user_id": 1, "snapshot_date": D, "is_snapshot": True}
+    for c in CARD.characteristics:
+        value = best_value(c)
+        row[c.name] = value if c.name in FLOAT_FEATURES else int(value)
+    return row | {"recent_events": 30, "open_friends": 1, "scored_friends": 1, "is_scorable": True}
+
+
+def features(rows: list[dict[str, Any]]) -> pl.LazyFrame:
+    """A feature frame shaped like fct_user_features; missing columns take the perfect values."""
+    perfect = perfect_features()
+    full = [perfect | {"user_id": i + 1} | row for i, row in enumerate(rows)]
+    return pl.LazyFrame(full, schema=feature_schema(), orient="row")
+
+
+def score(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return score_features(features(rows), card=CARD).collect()
+
+
+def raw_points(characteristic: Characteristic, values: list[float | None]) -> list[float | None]:
+    """The unrounded points the Polars expression gives for ``values``."""
+    frame = pl.DataFrame({characteristic.name: values}, schema={characteristic.name: pl.Float64})
+    return frame.select(characteristic.points_expr().alias("p"))["p"].to_list()
+
+
+def whole_points(name: str, values: list[float]) -> list[int]:
+    """The whole points ``score_features`` gives a perfect user whose feature ``name`` varies."""
+    cast = float if name in FLOAT_FEATURES else int
+    scored = score([{name: cast(v)} for v in values])
+    return scored[points_column(name)].to_list()
+
+
+def loss(characteristic: Characteristic, value: float | None) -> float:
+    return characteristic.best_points - characteristic.points(value)
+
+
+# ------------------------------------------------------------------------------ the card itself
+
+
+def test_card_best_points_add_up_to_600_so_scores_span_350_to_950() -> None:
+    best = sum(c.best_points for c in CARD.characteristics)
+    assert best == 600
+    assert CARD.base_points == 350
+    assert CARD.min_score == 350
+    assert CARD.max_score == 950
+    assert sum(CARD.dimension_best(d) for d in DIMENSIONS) == 600
+    assert all(CARD.dimension_best(d) > 0 for d in DIMENSIONS)
+
+
+def test_each_characteristics_worst_points_are_zero() -> None:
+    for c in CARD.characteristics:
+        candidates = [p for b in c.bins for p in (b.points_at_lower, b.points_at_upper)]
+        if c.missing is not None:
+            candidates.append(c.missing)
+        assert min(candidates) == 0, c.name
+
+
+def test_card_bins_are_contiguous_and_the_last_is_open_ended() -> None:
+    for c in CARD.characteristics:
+        for previous, current in itertools.pairwise(c.bins):
+            assert previous.upper == current.lower, c.name
+            assert previous.lower < previous.upper, c.name
+        assert math.isinf(c.bins[-1].upper), c.name
+
+
+def test_reason_codes_are_one_per_characteristic() -> None:
+    codes = [c.reason_code for c in CARD.characteristics]
+    assert len(codes) == len(set(codes))
+
+
+def test_a_copy_of_the_card_loads_to_the_same_card(tmp_path: Path) -> None:
+    copy = tmp_path / "card.toml"
+    copy.write_text(DEFAULT_SCORECARD.read_text())
+    assert load_scorecard(copy) == CARD
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # a gap: overdue_days' third bin starts at 9 where the second ends at 8
+        (
+            "{ lower = 8, upper = 31, points_at_lower = 21",
+            "{ lower = 9, upper = 31, points_at_lower = 21",
+            "gap or overlap",
+        ),
+        # an overlap: overdue_days' third bin starts at 7, inside the second
+        (
+            "{ lower = 8, upper = 31, points_at_lower = 21",
+            "{ lower = 7, upper = 31, points_at_lower = 21",
+            "gap or overlap",
+        ),
+        # overdue_days' last bin is closed at 1000 instead of open-ended
+        (
+            "{ lower = 366, upper = inf, points_at_lower = 0",
+            "{ lower = 366, upper = 1000, points_at_lower = 0",
+            "open-ended",
+        ),
+    ],
+)
+def test_load_scorecard_rejects_bins_that_are_not_contiguous(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = DEFAULT_SCORECARD.read_text()
+    assert old in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(old, new, 1))  # the first occurrence is overdue_days
+    with pytest.raises(ValueError, match=message) as raised:
+        load_scorecard(bad)
+    assert "overdue_days" in str(raised.value)
+
+
+# ------------------------------------------------------------- expressions against the reference
+
+
+def probe_values(characteristic: Characteristic) -> list[float | None]:
+    """Every bin edge, values just inside each edge, midpoints, and far into the last bin."""
+    values: list[float | None] = []
+    for current in characteristic.bins:
+        values += [current.lower, current.lower + 1e-9, current.lower + 0.25]
+        if not math.isinf(current.upper):
+            values += [current.upper - 1e-9, (current.lower + current.upper) / 2]
+    values += [characteristic.bins[-1].lower * 10 + 1e6]
+    if characteristic.missing is not None:
+        values.append(None)
+    return values
+
+
+@pytest.mark.parametrize("name", [c.name for c in CARD.characteristics])
+def test_points_expr_equals_the_reference_points_at_every_bin_edge(name: str) -> None:
+    # one case per characteristic of the card
+    characteristic = CARD.characteristic(name)
+    values = probe_values(characteristic)
+    got = raw_points(characteristic, values)
+    for value, points in zip(values, got, strict=True):
+        assert points is not None, (name, value)
+        assert points == pytest.approx(characteristic.points(value), abs=1e-9), (name, value)
+
+
+def test_points_expr_gives_the_missing_points_for_a_null_feature() -> None:
+    with_missing = [c for c in CARD.characteristics if c.missing is not None]
+    assert with_missing  # receipts and friends have a neutral `missing`
+    for c in with_missing:
+        assert raw_points(c, [None]) == [c.missing] == [c.points(None)]
+
+
+# ------------------------------------------------------------------- random rows: sum of parts
+
+# Feature ranges for random rows: (integer feature?, highest value drawn).
+RANDOM_RANGES: dict[str, tuple[bool, float]] = {
+    "overdue_days": (True, 800),
+    "deliberate_default_days": (True, 800),
+    "credit_repaid_bills": (True, 40),
+    "card_repaid_bills": (True, 5),
+    "history_months": (True, 200),
+    "negative_legal_records": (True, 3),
+    "negative_financial_records": (True, 3),
+    "negative_life_records": (True, 3),
+    "profile_items": (True, 7),
+    "phone_changes": (True, 6),
+    "address_changes": (True, 6),
+    "assets_value_cny": (False, 1e8),
+    "salary_months": (True, 7),
+    "receipt_confirmed_share": (False, 1.0),
+    "living_payment_months": (True, 12),
+    "active_months": (True, 12),
+    "loan_applications_recent": (True, 12),
+    "risk_events": (True, 3),
+    "friends_mean_score": (False, 950),
+}
+
+
+def random_rows(count: int, seed: int = 20260630) -> list[dict[str, Any]]:
+    """Random feature rows: values across every bin, bin edges, a best value, nulls if allowed."""
+    rng = np.random.default_rng(seed)
+    assert set(RANDOM_RANGES) == {c.name for c in CARD.characteristics}
+    rows: list[dict[str, Any]] = [{} for _ in range(count)]
+    for c in CARD.characteristics:
+        is_int, high = RANDOM_RANGES[c.name]
+        low = c.bins[0].lower
+        edges = [b.lower for b in c.bins]
+        for row in rows:
+            draw = rng.random()
+            if c.missing is not None and draw < 0.1:
+                value: float | None = None
+            elif draw < 0.35:
+                value = float(rng.choice(edges))
+            elif draw < 0.45:
+                value = best_value(c)
+            elif c.name == "assets_value_cny":
+                value = float(10 ** rng.uniform(0, math.log10(high)))
+            else:
+                value = float(rng.uniform(low, high))
+            if value is not None and is_int:
+                value = int(value)
+            row[c.name] = value
+    return rows
+
+
+@pytest.fixture(scope="module")
+def random_scored() -> tuple[list[dict[str, Any]], pl.DataFrame]:
+    rows = random_rows(1500)
+    return rows, score(rows)
+
+
+def test_score_equals_base_points_plus_the_whole_points_of_every_characteristic(
+    random_scored: tuple[list[dict[str, Any]], pl.DataFrame],
+) -> None:
+    rows, scored = random_scored
+    names = [points_column(c.name) for c in CARD.characteristics]
+    for row, out in zip(rows, scored.iter_rows(named=True), strict=True):
+        parts = [out[n] for n in names]
+        assert out["score"] == CARD.base_points + sum(parts)
+        assert CARD.min_score <= out["score"] <= CARD.max_score
+        for c in CARD.characteristics:
+            reference = c.points(row[c.name])
+            whole = out[points_column(c.name)]
+            assert abs(whole - reference) <= 0.5 + 1e-9, (c.name, row[c.name])
+            assert 0 <= whole <= c.best_points
+
+
+def test_sub_scores_are_100_times_the_dimension_raw_points_over_its_best(
+    random_scored: tuple[list[dict[str, Any]], pl.DataFrame],
+) -> None:
+    rows, scored = random_scored
+    for row, out in zip(rows, scored.iter_rows(named=True), strict=True):
+        for dimension in DIMENSIONS:
+            raw = sum(
+                c.points(row[c.name]) for c in CARD.characteristics if c.dimension == dimension
+            )
+            expected = 100 * raw / CARD.dimension_best(dimension)
+            assert 0 <= out[dimension] <= 100
+            assert out[dimension] == pytest.approx(expected, abs=1e-4), (dimension, row)
+
+
+def test_tier_and_benefits_of_random_scores_follow_the_contract(
+    random_scored: tuple[list[dict[str, Any]], pl.DataFrame],
+) -> None:
+    _, scored = random_scored
+    tiers = set()
+    for out in scored.iter_rows(named=True):
+        assert out["tier"] == contract_tier(out["score"])
+        assert set(out["benefits"]) == contract_benefits(out["score"])
+        assert len(out["benefits"]) == len(set(out["benefits"]))
+        tiers.add(out["tier"])
+    assert tiers == {"poor", "fair", "good", "very_good", "excellent"}  # the rows span all tiers
+
+
+def test_reasons_are_the_four_largest_point_losses_most_first(
+    random_scored: tuple[list[dict[str, Any]], pl.DataFrame],
+) -> None:
+    rows, scored = random_scored
+    codes = {c.reason_code: c for c in CARD.characteristics}
+    for row, out in zip(rows, scored.iter_rows(named=True), strict=True):
+        losses = {c.reason_code: loss(c, row[c.name]) for c in CARD.characteristics}
+        losing = [code for code, lost in losses.items() if lost > 1e-9]
+        reasons = out["reasons"]
+        assert len(reasons) == min(4, len(losing)), row
+        assert len(set(reasons)) == len(reasons)
+        assert all(code in codes and losses[code] > 1e-9 for code in reasons), row
+        reason_losses = [losses[code] for code in reasons]
+        # most points lost first (float noise of 1e-9 allowed between near-ties)
+        assert all(a >= b - 1e-9 for a, b in itertools.pairwise(reason_losses)), row
+        if reasons:
+            left_out = [losses[code] for code in losing if code not in reasons]
+            assert all(lost <= reason_losses[-1] + 1e-9 for lost in left_out), row
+
+
+# ------------------------------------------------------------------------- tiers and benefits
+
+
+@pytest.mark.parametrize(
+    ("below", "at"),
+    [
+        (549, 550),  # poor -> fair
+        (599, 600),  # fair -> good, deposit_free_rental
+        (649, 650),  # good -> very_good, car_rental_no_deposit and installment_loans
+        (699, 700),  # very_good -> excellent, credit_loans and pay_later
+        (749, 750),  # excellent stays, visa_and_car_loan
+    ],
+)
+def test_tier_and_benefits_change_exactly_at_each_boundary_score(below: int, at: int) -> None:
+    from sesame.transforms.tiers import benefits_expr, tier_expr
+
+    frame = pl.DataFrame({"score": [below, at]}, schema={"score": pl.Int32})
+    out = frame.select(
+        tier_expr(pl.col("score")).alias("tier"), benefits_expr(pl.col("score")).alias("benefits")
+    )
+    for score_value, tier, benefits in zip(
+        [below, at], out["tier"].to_list(), out["benefits"].to_list(), strict=True
+    ):
+        assert tier == contract_tier(score_value)
+        assert set(benefits) == contract_benefits(score_value)
+    gained = contract_benefits(at) - contract_benefits(below)
+    assert contract_tier(below) != contract_tier(at) or gained  # each boundary changes something
+
+
+def test_the_lowest_and_highest_scores_have_the_lowest_and_highest_tier() -> None:
+    from sesame.transforms.tiers import benefits_expr, tier_expr
+
+    frame = pl.DataFrame({"score": [350, 950]}, schema={"score": pl.Int32})
+    out = frame.select(
+        tier_expr(pl.col("score")).alias("tier"), benefits_expr(pl.col("score")).alias("b")
+    )
+    assert out["tier"].to_list() == ["poor", "excellent"]
+    assert [set(b) for b in out["b"].to_list()] == [set(), set(CONTRACT_BENEFITS)]
+
+
+def test_unscorable_rows_have_no_score_tier_unscorable_and_no_benefits_or_reasons() -> None:
+    # a user at every worst bin, and a perfect one, both without enough data
+    scored = score(
+        [
+            worst_features() | {"is_scorable": False},
+            {"is_scorable": False},
+            {"is_scorable": True},  # control: the same perfect user, scorable
+        ]
+    )
+    for out in scored.head(2).iter_rows(named=True):
+        assert out["score"] is None
+        assert out["tier"] == "unscorable"
+        assert out["benefits"] == []
+        assert out["reasons"] == []
+    control = scored.row(2, named=True)
+    assert control["score"] == CARD.max_score
+    assert control["tier"] == "excellent"
+
+
+def test_a_user_at_every_worst_bin_scores_the_lowest_score() -> None:
+    out = score([worst_features()]).row(0, named=True)
+    assert out["score"] == CARD.min_score
+    assert all(out[d] == 0.0 for d in DIMENSIONS)
+    assert out["tier"] == "poor"
+    assert out["benefits"] == []
+    assert len(out["reasons"]) == 4
+
+
+# --------------------------------------------------------------------------------- reasons
+
+
+def test_a_perfect_user_has_no_reasons_and_every_sub_score_is_100() -> None:
+    out = score([{}]).row(0, named=True)
+    assert out["score"] == CARD.max_score
+    assert out["reasons"] == []
+    assert all(out[d] == 100.0 for d in DIMENSIONS)
+
+
+# A perfect user with these characteristics changed (value, loss from the card's bins):
+FIVE_LOSSES = {
+    "assets_value_cny": 0.0,  # 80 lost
+    "profile_items": 5,  # 60 - 16 = 44 lost
+    "overdue_days": 10,  # 40 - (21 - 7 * 2 / 23) lost
+    "risk_events": 1,  # 20 - 4 = 16 lost
+    "phone_changes": 1,  # 10 - 7 = 3 lost
+}
+
+
+@pytest.mark.parametrize("losing", [1, 2, 3, 4, 5])
+def test_reasons_rank_the_losing_characteristics_by_points_lost(losing: int) -> None:
+    # a perfect user losing points on the first `losing` characteristics of FIVE_LOSSES
+    changed = dict(list(FIVE_LOSSES.items())[:losing])
+    out = score([changed]).row(0, named=True)
+    by_loss = sorted(
+        changed, key=lambda name: loss(CARD.characteristic(name), changed[name]), reverse=True
+    )
+    expected = [CARD.characteristic(name).reason_code for name in by_loss[:4]]
+    assert out["reasons"] == expected
+    assert len(out["reasons"]) == min(losing, 4)
+
+
+def test_a_user_losing_points_on_five_characteristics_gets_the_four_largest() -> None:
+    out = score([FIVE_LOSSES]).row(0, named=True)
+    losses = [loss(CARD.characteristic(n), v) for n, v in FIVE_LOSSES.items()]
+    assert len(set(losses)) == 5  # distinct losses, so the order is not a tie-break
+    assert out["reasons"] == [
+        "low_assets",
+        "incomplete_profile",
+        "overdue_payments",
+        "platform_violation",
+    ]
+    assert "frequent_phone_change" not in out["reasons"]  # the smallest of the five losses
+
+
+# ------------------------------------------------------------ deliberate default against overdue
+
+
+def test_deliberate_default_costs_more_than_an_ordinary_overdue_of_the_same_length() -> None:
+    ordinary = CARD.characteristic("overdue_days")
+    deliberate = CARD.characteristic("deliberate_default_days")
+    days = list(range(1, 1001))
+    for x in days:
+        assert loss(deliberate, x) > loss(ordinary, x), x
+    scored = score(
+        [{"overdue_days": x} for x in days] + [{"deliberate_default_days": x} for x in days]
+    )
+    ordinary_scores = scored["score"].head(len(days)).to_list()
+    deliberate_scores = scored["score"].tail(len(days)).to_list()
+    for x, o, d in zip(days, ordinary_scores, deliberate_scores, strict=True):
+        assert d < o, x
+    whole_ordinary = scored[points_column("overdue_days")].head(len(days)).to_list()
+    whole_deliberate = scored[points_column("deliberate_default_days")].tail(len(days)).to_list()
+    for x, o, d in zip(days, whole_ordinary, whole_deliberate, strict=True):
+        assert deliberate.best_points - d > ordinary.best_points - o, x
+
+
+# ------------------------------------------------------------------- monotonic directions
+
+
+def bin_lowers(name: str) -> list[float]:
+    return [b.lower for b in CARD.characteristic(name).bins]
+
+
+def strictly(values: list[Any], *, increasing: bool) -> bool:
+    pairs = itertools.pairwise(values)
+    return all((b > a) if increasing else (b < a) for a, b in pairs)
+
+
+def never(values: list[Any], *, increasing: bool) -> bool:
+    """Non-decreasing (``increasing``) or non-increasing."""
+    pairs = itertools.pairwise(values)
+    return all((b >= a) if increasing else (b <= a) for a, b in pairs)
+
+
+@pytest.mark.parametrize(
+    ("name", "strict_grid", "whole_grid", "increasing"),
+    [
+        # overdue days: every further day up to a year costs raw points; beyond, never recovers
+        ("overdue_days", list(range(366)), list(range(2001)), False),
+        # deliberate default days: the same shape, from a higher best
+        ("deliberate_default_days", list(range(366)), list(range(2001)), False),
+        # friends' mean score: a better network always earns more raw points
+        ("friends_mean_score", [350 + i / 2 for i in range(1201)], list(range(350, 2000)), True),
+        # profile items: each item adds
+        ("profile_items", list(range(8)), list(range(8)), True),
+        # repaid huabei/jiebei bills: every bill up to 24 adds
+        ("credit_repaid_bills", list(range(25)), list(range(100)), True),
+        # salary months: each month of the window adds
+        ("salary_months", list(range(7)), list(range(13)), True),
+        # living payment months: each month adds
+        ("living_payment_months", list(range(13)), list(range(13)), True),
+        # active months: each month adds
+        ("active_months", list(range(13)), list(range(13)), True),
+        # receipt share: confirming more receipts always earns more
+        (
+            "receipt_confirmed_share",
+            [i / 200 for i in range(201)],
+            [i / 200 for i in range(201)],
+            True,
+        ),
+    ],
+)
+def test_points_move_strictly_in_the_required_direction(
+    name: str, strict_grid: list[float], whole_grid: list[float], increasing: bool
+) -> None:
+    characteristic = CARD.characteristic(name)
+    raw = raw_points(characteristic, list(map(float, strict_grid)))
+    assert strictly(raw, increasing=increasing), name
+    assert never(whole_points(name, whole_grid), increasing=increasing), name
+    # in whole points, strictly between the bins (at each bin's lower edge)
+    assert strictly(whole_points(name, bin_lowers(name)), increasing=increasing), name
+
+
+@pytest.mark.parametrize(
+    ("name", "grid", "increasing"),
+    [
+        # more assets never score less (log grid up to 100 million, plus every bin edge)
+        (
+            "assets_value_cny",
+            sorted({*(10 ** (i / 20) for i in range(161)), 0.0, *bin_lowers("assets_value_cny")}),
+            True,
+        ),
+        # more loan applications in 30 days never score more
+        ("loan_applications_recent", list(range(51)), False),
+        # a repaid bank card is a bonus, never a penalty
+        ("card_repaid_bills", list(range(51)), True),
+        # a longer history never scores less
+        ("history_months", list(range(301)), True),
+        # more counting negative records never score more
+        ("negative_legal_records", list(range(11)), False),
+        ("negative_financial_records", list(range(11)), False),
+        ("negative_life_records", list(range(11)), False),
+        # more platform violations never score more
+        ("risk_events", list(range(11)), False),
+        # more phone / address changes never score more
+        ("phone_changes", list(range(21)), False),
+        ("address_changes", list(range(21)), False),
+    ],
+)
+def test_points_never_move_against_the_required_direction(
+    name: str, grid: list[float], increasing: bool
+) -> None:
+    characteristic = CARD.characteristic(name)
+    assert never(raw_points(characteristic, list(map(float, grid))), increasing=increasing), name
+    assert never(whole_points(name, grid), increasing=increasing), name
+
+
+@pytest.mark.parametrize(
+    ("name", "none", "some"),
+    [
+        # several phone changes score strictly below none
+        ("phone_changes", 0, 2),
+        ("phone_changes", 0, 5),
+        # several address changes score strictly below none
+        ("address_changes", 0, 2),
+        ("address_changes", 0, 5),
+        # one counting negative record of each category scores below none
+        ("negative_legal_records", 0, 1),
+        ("negative_financial_records", 0, 1),
+        ("negative_life_records", 0, 1),
+        # one platform violation scores below none
+        ("risk_events", 0, 1),
+        # one overdue day scores below none
+        ("overdue_days", 0, 1),
+        # repaying one huabei/jiebei bill scores above none
+        ("credit_repaid_bills", 1, 0),
+        # one month of living payments scores above none
+        ("living_payment_months", 1, 0),
+    ],
+)
+def test_the_first_step_away_from_none_changes_whole_points(
+    name: str, none: int, some: int
+) -> None:
+    # `none` is the better value, `some` the worse one
+    better, worse = whole_points(name, [none, some])
+    assert worse < better
