@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -30,7 +30,7 @@ from sesame.schema import TABLES, Column, Table
 from sesame.sqlmodels import execute, read_sql
 
 # Columns ingest adds to every staging table.
-LINEAGE_COLUMNS = ("source_file", "source_modified_at", "ingest_run_id")
+LINEAGE_COLUMNS = ("source_file", "source_modified_ns", "ingest_run_id")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,12 @@ class ExportFile:
     path: Path  # absolute
     source_file: str  # relative to the export directory, as recorded in the warehouse
     size_bytes: int
-    modified_at: datetime
+    modified_ns: int  # the file system's modification time, nanoseconds since the epoch
+
+    @property
+    def modified_at(self) -> datetime:
+        """The modification time in UTC (for people; comparisons use ``modified_ns``)."""
+        return datetime.fromtimestamp(self.modified_ns / 1e9, tz=UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def discover(input_dir: Path, table: Table) -> list[ExportFile]:
                 path=path.resolve(),
                 source_file=path.relative_to(input_dir).as_posix(),
                 size_bytes=stat.st_size,
-                modified_at=datetime.fromtimestamp(stat.st_mtime_ns / 1e9),
+                modified_ns=stat.st_mtime_ns,
             )
         )
     return files
@@ -137,12 +142,30 @@ def new_files(con: duckdb.DuckDBPyConnection, files: list[ExportFile]) -> list[E
     seen = {
         (row[0], row[1], row[2])
         for row in con.execute(
-            "select source_file, size_bytes, modified_at from ingested_files "
+            "select source_file, size_bytes, modified_ns from ingested_files "
             "where table_name = $table",
             {"table": files[0].table},
         ).fetchall()
     }
-    return [f for f in files if (f.source_file, f.size_bytes, f.modified_at) not in seen]
+    return [f for f in files if (f.source_file, f.size_bytes, f.modified_ns) not in seen]
+
+
+def _unreadable_file(
+    con: duckdb.DuckDBPyConnection, staging: str, files: list[ExportFile], error: duckdb.Error
+) -> tuple[ExportFile, str]:
+    """The file that fails to read, found by reading the files one by one (failure path only)."""
+    for export in files:
+        try:
+            execute(
+                con,
+                f"create or replace temp table unreadable_probe as {staging}",
+                {"files": [str(export.path)]},
+            )
+        except duckdb.Error as file_error:
+            return export, str(file_error)
+        finally:
+            con.execute("drop table if exists unreadable_probe")
+    return files[0], str(error)
 
 
 def _quoted(name: str) -> str:
@@ -215,7 +238,7 @@ def ingest_table(
         {
             "path": [str(f.path) for f in files],
             "source_file": [f.source_file for f in files],
-            "source_modified_at": [f.modified_at for f in files],
+            "source_modified_ns": [f.modified_ns for f in files],
         }
     )
     con.register("export_files_frame", file_frame)
@@ -224,17 +247,16 @@ def ingest_table(
             con,
             "create or replace temp table loaded as "
             f"select staged.* exclude (source_path), export_files.source_file, "
-            "export_files.source_modified_at "
+            "export_files.source_modified_ns "
             f"from ({staging}) as staged "
             "inner join export_files_frame as export_files "
             "on staged.source_path = export_files.path",
             {"files": [str(f.path) for f in files]},
         )
     except duckdb.Error as error:
+        culprit, message = _unreadable_file(con, staging, files, error)
         raise ExportError(
-            table.name,
-            f"cannot read the new files ({error})",
-            file=", ".join(f.source_file for f in files[:5]),
+            table.name, f"cannot read the Parquet file ({message})", file=str(culprit.path)
         ) from error
     finally:
         con.unregister("export_files_frame")
@@ -252,7 +274,7 @@ def ingest_table(
         con,
         "insert into quarantine (table_name, source_file, reason, row_json, run_id) "
         f"select $table, source_file, quarantine_reason, to_json(struct_pack({row_json})), $run_id "
-        "from checked where quarantine_reason is not null order by source_file, file_row_number",
+        "from checked where quarantine_reason is not null order by source_file",
         {"table": table.name, "run_id": run_id},
     )
     key = table.primary_key
@@ -261,17 +283,17 @@ def ingest_table(
     execute(
         con,
         "create or replace temp table incoming as "
-        f"select {columns}, source_file, source_modified_at, $run_id as ingest_run_id "
+        f"select {columns}, source_file, source_modified_ns, $run_id as ingest_run_id "
         "from checked where quarantine_reason is null "
         f"qualify row_number() over (partition by {key_list} "
-        "order by source_modified_at desc, source_file desc) = 1",
+        "order by source_modified_ns desc, source_file desc) = 1",
         {"run_id": run_id},
     )
     # the later file wins, also against rows of earlier nights
     con.execute(
         f"delete from {target} where exists (select 1 from incoming where {key_match} and "
-        f"(incoming.source_modified_at > {target}.source_modified_at or "
-        f"(incoming.source_modified_at = {target}.source_modified_at "
+        f"(incoming.source_modified_ns > {target}.source_modified_ns or "
+        f"(incoming.source_modified_ns = {target}.source_modified_ns "
         f"and incoming.source_file > {target}.source_file)))"
     )
     con.execute(
@@ -288,6 +310,7 @@ def ingest_table(
             "source_file": [f.source_file for f in files],
             "size_bytes": [f.size_bytes for f in files],
             "modified_at": [f.modified_at for f in files],
+            "modified_ns": [f.modified_ns for f in files],
             "rows_read": [by_file.get(f.source_file, (0, 0))[0] for f in files],
             "rows_quarantined": [by_file.get(f.source_file, (0, 0))[1] for f in files],
             "run_id": [run_id] * len(files),
@@ -318,7 +341,7 @@ def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     }
     for table in TABLES:
         columns = [f"{_quoted(c.name)} {duck_types[c.type]}" for c in table.columns]
-        columns += ["source_file varchar", "source_modified_at timestamp", "ingest_run_id varchar"]
+        columns += ["source_file varchar", "source_modified_ns bigint", "ingest_run_id varchar"]
         con.execute(f"create table if not exists stg_{table.name} ({', '.join(columns)})")
 
 

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # Frequent changes are judged on the last year (contract: "in the last 12 months").
     profile_change_window_months: int = Field(default=12, description="months for churn")
 
+    # A day of a deliberate default weighs this many days of an ordinary overdue (contract: a
+    # deliberate default costs more than an ordinary overdue of the same length).
+    deliberate_default_weight: int = Field(
+        default=3, ge=2, description="weight of a deliberate default's days past due"
+    )
+
     # --- contract rules (years / days) ---------------------------------------------------------
     legal_financial_retention_years: int = Field(
         default=5, description="years a resolved legal or financial record keeps counting"
@@ -88,6 +94,7 @@ class Settings(BaseSettings):
         """The windows and rules that SQL models take as bound parameters."""
         return {
             "overdue_lookback_months": self.overdue_lookback_months,
+            "deliberate_default_weight": self.deliberate_default_weight,
             "behaviour_window_months": self.behaviour_window_months,
             "income_window_months": self.income_window_months,
             "recent_applications_days": self.recent_applications_days,

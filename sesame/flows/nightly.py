@@ -12,7 +12,13 @@ from sesame.flows import tasks
 from sesame.runs import RunSummary, new_run_id
 from sesame.settings import Settings
 from sesame.transforms.scorecard import load_scorecard
-from sesame.warehouse import building, discard_partitions, publish_partitions, warehouse_lock
+from sesame.warehouse import (
+    building,
+    building_connection,
+    discard_partitions,
+    publish_partitions,
+    warehouse_lock,
+)
 
 
 def _score_dates(command: str, settings: Settings, as_of: date, extra: list[date]) -> RunSummary:
@@ -34,7 +40,7 @@ def _score_dates(command: str, settings: Settings, as_of: date, extra: list[date
                 for snapshot_date in dates:
                     summary.dates.append(tasks.score(run_id, settings, card, snapshot_date))
                 pending = tasks.write_partitions(run_id, settings, dates)
-                summary.record(con)
+                summary.record(building_connection(run_id))
         except BaseException:
             discard_partitions(pending)
             raise

@@ -215,13 +215,21 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
 
 
 def reasons_expr(card: Scorecard) -> pl.Expr:
-    """Up to four reason codes, most points lost against the best bin first (ties: card order)."""
+    """Up to four reason codes, most points lost against the best bin first (ties: card order).
+
+    A code's loss is the sum of the losses of the characteristics that report it.
+    """
+    by_code: dict[str, list[Characteristic]] = {}
+    for characteristic in card.characteristics:
+        by_code.setdefault(characteristic.reason_code, []).append(characteristic)
     losses = pl.concat_list(
         pl.struct(
-            (pl.lit(c.best_points) - pl.col(f"raw_{c.name}")).alias("loss"),
-            pl.lit(c.reason_code).alias("code"),
+            pl.sum_horizontal(
+                pl.lit(c.best_points) - pl.col(f"raw_{c.name}") for c in characteristics
+            ).alias("loss"),
+            pl.lit(code).alias("code"),
         )
-        for c in card.characteristics
+        for code, characteristics in by_code.items()
     )
     element = pl.element()
     loss = element.struct.field("loss")

@@ -61,7 +61,8 @@ def _users(*rows: dict[str, Any]) -> pa.Table:
 def _transactions(*rows: dict[str, Any]) -> pa.Table:
     ex = Exports()
     for row in rows:
-        ex.transaction(row.pop("user_id", 1), at(D), **row)
+        fields = dict(row)
+        ex.transaction(fields.pop("user_id", 1), at(D), **fields)
     return ex.table("transactions")
 
 
@@ -244,11 +245,6 @@ def _key_filter(table: str, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             "users/b.parquet",
             400,
             id="sub-microsecond",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: mtimes are truncated to microseconds (ingest.py:73), "
-                "so a file newer by < 1 us ties and the path decides",
-            ),
         ),
     ],
 )
@@ -268,11 +264,6 @@ def test_later_file_wins_on_a_repeated_key_by_newer_modification_time(
     assert _query(settings, "select * from quarantine") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: mtimes are compared as naive local wall-clock times (ingest.py:73), "
-    "which run backwards when daylight saving time ends",
-)
 def test_later_file_wins_by_actual_modification_time_across_a_daylight_saving_change(
     settings: Settings,
 ) -> None:
@@ -280,6 +271,8 @@ def test_later_file_wins_by_actual_modification_time_across_a_daylight_saving_ch
     older = int(datetime(2025, 11, 2, 5, 50, tzinfo=UTC).timestamp()) * SECOND_NS
     newer = int(datetime(2025, 11, 2, 6, 10, tzinfo=UTC).timestamp()) * SECOND_NS
     with _local_time_zone("America/New_York"):
+        if time.localtime(older // SECOND_NS).tm_isdst != 1:
+            pytest.skip("no time zone database for America/New_York")
         _base(settings)
         _deliver(settings, "users/b.parquet", _users({"user_id": 1, "education": "master"}), older)
         _deliver(
@@ -322,36 +315,64 @@ def test_later_file_wins_on_equal_modification_time_by_later_path_in_byte_order(
     assert _query(settings, "select * from quarantine") == []
 
 
-@pytest.mark.parametrize(
-    ("correction", "shift_ns", "correction_wins"),
-    [
-        # a correction with a newer modification time replaces the row loaded earlier
-        pytest.param("transactions/n2.parquet", 3600 * SECOND_NS, True, id="newer"),
-        # a newer correction wins even when its path sorts earlier
-        pytest.param("transactions/n0.parquet", 3600 * SECOND_NS, True, id="newer-earlier-path"),
-        # an older correction delivered later does not win: the mtime decides, not the night
-        pytest.param("transactions/n2.parquet", -3600 * SECOND_NS, False, id="older"),
-        # same modification time, later path: the correction wins
-        pytest.param("transactions/n2.parquet", 0, True, id="tie-later-path"),
-        # same modification time, earlier path: the row loaded earlier stays
-        pytest.param("transactions/n0.parquet", 0, False, id="tie-earlier-path"),
-    ],
-)
-def test_later_file_wins_against_rows_loaded_on_an_earlier_night(
-    settings: Settings, correction: str, shift_ns: int, correction_wins: bool
-) -> None:
+NIGHT_CASES = [
+    # a correction with a newer modification time replaces the row loaded earlier
+    pytest.param("n2", 3600 * SECOND_NS, True, id="newer"),
+    # a newer correction wins even when its path sorts earlier
+    pytest.param("n0", 3600 * SECOND_NS, True, id="newer-earlier-path"),
+    # an older correction delivered later does not win: the mtime decides, not the night
+    pytest.param("n2", -3600 * SECOND_NS, False, id="older"),
+    # same modification time, later path: the correction wins
+    pytest.param("n2", 0, True, id="tie-later-path"),
+    # same modification time, earlier path: the row loaded earlier stays
+    pytest.param("n0", 0, False, id="tie-earlier-path"),
+]
+
+
+@pytest.fixture(scope="module")
+def two_nights(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[int, Any]]]:
+    """Night 1 loads ``transactions/<case id>-n1.parquet`` (txn 10 + case index, amount 50);
+    night 2 delivers ``transactions/<case id>-<correction>.parquet`` (same txn, amount 75)."""
+    settings = _module_settings(tmp_path_factory, "nights")
     _base(settings, 1)
-    original = "transactions/n1.parquet"
-    _deliver(settings, original, _transactions({"txn_id": 10, "amount": 50.0}), T0_NS)
+    for index, case in enumerate(NIGHT_CASES):
+        rows = _transactions({"txn_id": 10 + index, "amount": 50.0})
+        _deliver(settings, f"transactions/{case.id}-n1.parquet", rows, T0_NS)
     pipeline.run(settings, [])
-    assert _query(settings, "select amount from stg_transactions") == [(50.0,)]
-
-    _deliver(settings, correction, _transactions({"txn_id": 10, "amount": 75.0}), T0_NS + shift_ns)
+    night_1 = dict(_query(settings, "select txn_id, amount from stg_transactions"))
+    for index, case in enumerate(NIGHT_CASES):
+        correction, shift_ns, _ = case.values
+        rows = _transactions({"txn_id": 10 + index, "amount": 75.0})
+        _deliver(settings, f"transactions/{case.id}-{correction}.parquet", rows, T0_NS + shift_ns)
     pipeline.run(settings, [])
+    with _db(settings) as db:
+        yield db, night_1
 
-    expected = (75.0, correction) if correction_wins else (50.0, original)
-    assert _query(settings, "select amount, source_file from stg_transactions") == [expected]
-    assert _query(settings, "select * from quarantine") == []
+
+@pytest.mark.parametrize(("correction", "shift_ns", "correction_wins"), NIGHT_CASES)
+def test_later_file_wins_against_rows_loaded_on_an_earlier_night(
+    two_nights: tuple[duckdb.DuckDBPyConnection, dict[int, Any]],
+    request: pytest.FixtureRequest,
+    correction: str,
+    shift_ns: int,
+    correction_wins: bool,
+) -> None:
+    db, night_1 = two_nights
+    case = request.node.callspec.id
+    txn_id = 10 + [str(c.id) for c in NIGHT_CASES].index(case)
+    assert night_1[txn_id] == 50.0
+
+    expected = (
+        (75.0, f"transactions/{case}-{correction}.parquet")
+        if correction_wins
+        else (50.0, f"transactions/{case}-n1.parquet")
+    )
+    assert _rows(
+        db, "select amount, source_file from stg_transactions where txn_id = $t", {"t": txn_id}
+    ) == [expected]
+    assert _rows(db, "select * from quarantine") == []
 
 
 @pytest.mark.parametrize(
@@ -515,14 +536,9 @@ def test_lossless_widening_is_accepted(
 
 
 def _epoch_ns(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1)).total_seconds()) * SECOND_NS
+    return (moment - datetime(1970, 1, 1)) // timedelta(microseconds=1) * 1_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cast(timestamp_ns as timestamp) in sql/staging/stg_*.sql rounds to the nearest "
-    "microsecond, so an event in the last half-microsecond of a day moves to the next day",
-)
 def test_lossless_widening_of_timestamp_ns_keeps_the_event_on_its_day(settings: Settings) -> None:
     _base(settings, 1)
     last_nanosecond_of_d = _epoch_ns(datetime.combine(D, datetime.max.time())) + 999
@@ -607,22 +623,12 @@ def test_lossy_or_wrong_type_stops_the_run_naming_table_file_and_column(
             "filename",
             pa.array(["upstream.csv"]),
             id="filename",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: read_parquet(filename = true) in sql/staging/stg_*.sql:6 "
-                "clashes with an export column named filename; the run stops",
-            ),
         ),
         # named like DuckDB's read_parquet(file_row_number = true) column
         pytest.param(
             "file_row_number",
             pa.array([99], pa.int64()),
             id="file_row_number",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: read_parquet(file_row_number = true) in sql/staging/stg_*.sql:6 "
-                "clashes with an export column named file_row_number; the run stops",
-            ),
         ),
     ],
 )
@@ -634,11 +640,12 @@ def test_unlisted_columns_are_ignored(settings: Settings, extra: str, array: pa.
     pipeline.run(settings, [])
 
     contract = TABLES_BY_NAME["transactions"].column_names
-    assert list(_column_types(settings, "transactions")) == [*contract, *LINEAGE_COLUMNS]
-    assert _rows(
-        settings, "select txn_id, user_id, category, amount, source_file from stg_transactions"
-    ) == [(10, 1, "shopping", 12.5, "transactions/part-1.parquet")]
-    assert _query(settings, "select * from quarantine") == []
+    with _db(settings) as db:
+        assert list(_column_types(db, "transactions")) == [*contract, *LINEAGE_COLUMNS]
+        assert _rows(
+            db, "select txn_id, user_id, category, amount, source_file from stg_transactions"
+        ) == [(10, 1, "shopping", 12.5, "transactions/part-1.parquet")]
+        assert _rows(db, "select * from quarantine") == []
 
 
 # --- a missing column or an unreadable file stops the run, nothing is published -------------
@@ -729,11 +736,6 @@ def _spoil_data_pages(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a read error after the schema check names the first 5 new files of the "
-    "table (ingest.py:237), not the unreadable one",
-)
 def test_unreadable_file_stops_the_run_naming_the_file_when_only_its_data_pages_are_bad(
     settings: Settings,
 ) -> None:
@@ -936,27 +938,28 @@ def test_duplicate_key_within_one_file_quarantines_both_rows(
 
     pipeline.run(settings, [], ex)
 
-    quarantined = pipeline.query(
-        settings, "select table_name, source_file, reason, row_json from quarantine"
-    ).to_dicts()
+    with _db(settings) as db:
+        quarantined = _rows(db, "select table_name, source_file, reason, row_json from quarantine")
+        where_first, first_key = _key_filter(table, first)
+        where_good, good_key = _key_filter(table, good)
+        first_staged = _rows(db, f"select count(*) from stg_{table} where {where_first}", first_key)
+        good_staged = _rows(db, f"select count(*) from stg_{table} where {where_good}", good_key)
+
     assert len(quarantined) == 2
-    for row in quarantined:
-        assert row["table_name"] == table
-        assert row["source_file"] == f"{table}/part-0.parquet"
-        assert "duplicate key" in row["reason"] and key in row["reason"]
+    for table_name, source_file, reason, _ in quarantined:
+        assert table_name == table
+        assert source_file == f"{table}/part-0.parquet"
+        assert "duplicate key" in reason and key in reason
     columns = TABLES_BY_NAME[table].column_names
     for duplicate in (first, second):  # each of the two rows is kept, with its own values
-        assert (
-            sum(
-                all(_same_value(json.loads(r["row_json"])[c], duplicate[c]) for c in columns)
-                for r in quarantined
-            )
-            == 1
-        )
-    where, parameters = _key_filter(table, first)
-    assert _query(settings, f"select count(*) from stg_{table} where {where}", parameters) == [(0,)]
-    where, parameters = _key_filter(table, good)
-    assert _query(settings, f"select count(*) from stg_{table} where {where}", parameters) == [(1,)]
+        matches = [
+            row_json
+            for *_, row_json in quarantined
+            if all(_same_value(json.loads(row_json)[c], duplicate[c]) for c in columns)
+        ]
+        assert len(matches) == 1
+    assert first_staged == [(0,)]
+    assert good_staged == [(1,)]
 
 
 # --- which files are read: hive partitions, hidden files, the manifest ----------------------
@@ -977,55 +980,77 @@ def test_hive_partitioned_files_are_read(settings: Settings) -> None:
 
     pipeline.run(settings, [])
 
-    assert _rows(
-        settings, "select txn_id, amount, source_file from stg_transactions order by txn_id"
-    ) == [
-        (10, 5.0, "transactions/month=2026-05/part-0.parquet"),
-        (11, 6.0, "transactions/month=2026-06/part-0.parquet"),
-    ]
-    assert _rows(
-        settings,
-        "select source_file from ingested_files where table_name = 'transactions' order by all",
-    ) == [
-        ("transactions/month=2026-05/part-0.parquet",),
-        ("transactions/month=2026-06/part-0.parquet",),
-        ("transactions/part-0.parquet",),
-    ]
+    with _db(settings) as db:
+        assert _rows(
+            db, "select txn_id, amount, source_file from stg_transactions order by txn_id"
+        ) == [
+            (10, 5.0, "transactions/month=2026-05/part-0.parquet"),
+            (11, 6.0, "transactions/month=2026-06/part-0.parquet"),
+        ]
+        assert _rows(
+            db,
+            "select source_file from ingested_files where table_name = 'transactions' order by all",
+        ) == [
+            ("transactions/month=2026-05/part-0.parquet",),
+            ("transactions/month=2026-06/part-0.parquet",),
+            ("transactions/part-0.parquet",),
+        ]
 
 
-@pytest.mark.parametrize(
-    ("hidden", "readable"),
-    [
-        # Spark's success marker (not Parquet at all)
-        pytest.param("transactions/_SUCCESS", False, id="_SUCCESS"),
-        # a hidden temporary file being written
-        pytest.param("transactions/.part-tmp.parquet", False, id="dot-file-garbage"),
-        pytest.param("transactions/.part-tmp.parquet", True, id="dot-file-valid"),
-        # an underscore file
-        pytest.param("transactions/_part-2.parquet", True, id="underscore-file"),
-        # files inside a hidden or temporary directory
-        pytest.param("transactions/_temporary/0/part-0.parquet", True, id="underscore-dir"),
-        pytest.param("transactions/.staging/part-0.parquet", True, id="dot-dir"),
-        # a hidden file inside a hive partition
-        pytest.param("transactions/month=2026-06/.part-1.parquet", True, id="dot-file-in-hive"),
-    ],
-)
-def test_hidden_and_underscore_files_are_ignored(
-    settings: Settings, hidden: str, readable: bool
-) -> None:
+HIDDEN_CASES = [
+    # Spark's success marker (not Parquet at all)
+    pytest.param("transactions/_SUCCESS", False, id="_SUCCESS"),
+    # a hidden temporary file being written, not readable yet
+    pytest.param("transactions/.part-tmp.parquet", False, id="dot-file-garbage"),
+    # a hidden file that is valid Parquet
+    pytest.param("transactions/.part-done.parquet", True, id="dot-file-valid"),
+    # an underscore file
+    pytest.param("transactions/_part-2.parquet", True, id="underscore-file"),
+    # files inside a temporary or hidden directory
+    pytest.param("transactions/_temporary/0/part-0.parquet", True, id="underscore-dir"),
+    pytest.param("transactions/.staging/part-0.parquet", True, id="dot-dir"),
+    # a hidden file inside a hive partition
+    pytest.param("transactions/month=2026-06/.part-1.parquet", True, id="dot-file-in-hive"),
+]
+
+
+@pytest.fixture(scope="module")
+def with_hidden_files(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One run over an export with every hidden file of HIDDEN_CASES beside a data file: a
+    readable one would add its own transaction (txn_id 500 + case index) if it were read, an
+    unreadable one would stop the run."""
+    settings = _module_settings(tmp_path_factory, "hidden")
     _base(settings, 1)
     _deliver(settings, "transactions/month=2026-06/part-0.parquet", _transactions({"txn_id": 10}))
-    if readable:  # it would add txn 99 if it were read
-        _deliver(settings, hidden, _transactions({"txn_id": 99}))
-    else:  # it would stop the run if it were read
-        _garbage(settings.input / hidden)
-
+    for index, case in enumerate(HIDDEN_CASES):
+        hidden, readable = case.values
+        if readable:
+            _deliver(settings, hidden, _transactions({"txn_id": 500 + index}))
+        else:
+            (settings.input / hidden).parent.mkdir(parents=True, exist_ok=True)
+            _garbage(settings.input / hidden)
     pipeline.run(settings, [])
+    with _db(settings) as db:
+        yield db
 
-    assert _query(settings, "select txn_id from stg_transactions") == [(10,)]
-    files = {r[0] for r in _query(settings, "select source_file from ingested_files")}
-    assert hidden not in files
-    assert "transactions/month=2026-06/part-0.parquet" in files
+
+@pytest.mark.parametrize(("hidden", "readable"), HIDDEN_CASES)
+def test_hidden_and_underscore_files_are_ignored(
+    with_hidden_files: duckdb.DuckDBPyConnection, hidden: str, readable: bool
+) -> None:
+    db = with_hidden_files
+    assert _rows(
+        db, "select count(*) from ingested_files where source_file = $f", {"f": hidden}
+    ) == [(0,)]
+    assert _rows(
+        db, "select count(*) from stg_transactions where source_file = $f", {"f": hidden}
+    ) == [(0,)]
+    # the data file beside it is read, and only it
+    assert _rows(db, "select txn_id, source_file from stg_transactions") == [
+        (10, "transactions/month=2026-06/part-0.parquet")
+    ]
 
 
 def test_a_second_run_ingests_nothing_and_a_later_file_is_ingested_on_the_next_run(
@@ -1034,28 +1059,41 @@ def test_a_second_run_ingests_nothing_and_a_later_file_is_ingested_on_the_next_r
     _base(settings, 1)
     _deliver(settings, "transactions/part-1.parquet", _transactions({"txn_id": 10}))
     first = pipeline.run(settings, [])
-    assert sum(t.files for t in first) == 11  # one file per table
-    manifest = _query(settings, "select * from ingested_files order by all")
-    staged = _query(settings, "select * from stg_transactions order by all")
+    assert sum(t.files for t in first) == 12  # part-0 of every table, and part-1
+    with _db(settings) as db:
+        manifest = _rows(
+            db,
+            "select table_name, source_file, rows_read, run_id from ingested_files order by all",
+        )
+        staged = _rows(db, "select * from stg_transactions order by all")
 
     # no new files: nothing is read, the manifest and the staging rows are unchanged
     second = pipeline.run(settings, [])
     assert [(t.files, t.rows_read) for t in second] == [(0, 0)] * len(second)
-    assert _query(settings, "select * from ingested_files order by all") == manifest
-    assert _query(settings, "select * from stg_transactions order by all") == staged
+    with _db(settings) as db:
+        assert (
+            _rows(
+                db,
+                "select table_name, source_file, rows_read, run_id from ingested_files "
+                "order by all",
+            )
+            == manifest
+        )
+        assert _rows(db, "select * from stg_transactions order by all") == staged
 
     # a file delivered later: only that file is read on the next run
     _deliver(settings, "transactions/part-2.parquet", _transactions({"txn_id": 11}))
     third = pipeline.run(settings, [])
     assert {t.table: (t.files, t.rows_read) for t in third if t.files} == {"transactions": (1, 1)}
-    new_rows = [
-        row
-        for row in _query(settings, "select * from ingested_files order by all")
-        if row not in manifest
-    ]
-    assert [(r[0], r[1], r[4]) for r in new_rows] == [
+    with _db(settings) as db:
+        manifest_after = _rows(
+            db,
+            "select table_name, source_file, rows_read, run_id from ingested_files order by all",
+        )
+        run_ids = dict(_rows(db, "select txn_id, ingest_run_id from stg_transactions"))
+    new_rows = [row for row in manifest_after if row not in manifest]
+    assert [(r[0], r[1], r[2]) for r in new_rows] == [
         ("transactions", "transactions/part-2.parquet", 1)
     ]
-    run_ids = dict(_query(settings, "select txn_id, ingest_run_id from stg_transactions"))
     assert run_ids[10] == staged[0][-1]  # txn 10 was not loaded again
     assert run_ids[11] == new_rows[0][-1]

@@ -359,8 +359,8 @@ def test_deliberate_default_costs_more_and_is_never_repaired(bills: Settings) ->
     assert (ordinary["overdue_days"], ordinary["deliberate_default_days"]) == (LATE_DAYS, 0)
     # the repair request (reason forgot, paid within 30 days) does not remove it
     assert (deliberate["overdue_days"], deliberate["deliberate_default_days"]) == (0, LATE_DAYS)
+    assert (ordinary["deliberate_defaults"], deliberate["deliberate_defaults"]) == (0, 1)
     assert scores[DELIBERATE] < scores[ORDINARY] < scores[ON_TIME]
-    assert "deliberate_default" in pipeline.snapshot(bills, D)[DELIBERATE]["reasons"]
     decisions = pipeline.query(
         bills, "select decision, rule from repair_decisions where user_id = $u", {"u": DELIBERATE}
     )

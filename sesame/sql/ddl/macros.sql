@@ -19,3 +19,13 @@ end;
 -- The first day of the window of `months` months that ends with the snapshot date.
 create or replace temp macro window_start(snapshot_date, months) as
 cast(snapshot_date - to_months(cast(months as integer)) as date) + 1;
+
+-- A timestamp of any unit (or a date) floored to microseconds: a cast would round
+-- 23:59:59.9999995 up into the next day.
+create or replace temp macro floor_to_microseconds(value) as
+make_timestamp(
+    (
+        epoch_ns(cast(value as timestamp_ns))
+        - ((epoch_ns(cast(value as timestamp_ns)) % 1000) + 1000) % 1000
+    ) // 1000
+);

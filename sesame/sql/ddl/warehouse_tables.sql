@@ -52,6 +52,7 @@ create table if not exists ingested_files (
     source_file varchar not null,
     size_bytes bigint not null,
     modified_at timestamp not null,
+    modified_ns bigint not null,
     rows_read bigint not null,
     rows_quarantined bigint not null,
     run_id varchar not null

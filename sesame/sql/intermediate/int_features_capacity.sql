@@ -1,8 +1,8 @@
 -- int_features_capacity: the capacity dimension's characteristics.
 -- grain: one row per (user_id, snapshot_date) of score_requests
 -- assets_value_cny         sum over asset types of each type's latest reported value by the date
--- salary_months            months with a salary inflow among the last $income_window_months
---                          months of the window (steadier income, more months)
+-- salary_months            calendar months with a salary inflow among the last
+--                          $income_window_months months, the date's month included
 -- parameters: $income_window_months
 with requests as (
     select
@@ -44,9 +44,9 @@ salary as (
         count(*) filter (
             where
             salary_inflows > 0
-            and month_start >= date_trunc(
-                'month', window_start(snapshot_date, $income_window_months)
-            )
+            and month_start
+            >= date_trunc('month', snapshot_date)
+            - to_months(cast($income_window_months - 1 as integer))
         ) as salary_months
     from int_transaction_months
     group by user_id, snapshot_date

@@ -1,13 +1,17 @@
 -- int_features_credit_history: the credit history dimension's characteristics.
 -- grain: one row per (user_id, snapshot_date) of score_requests
--- overdue_days              days past due summed over ordinary overdue bills due in the lookback
---                           (repaired ones count as paid on time)
--- deliberate_default_days   days past due summed over deliberate defaults due in the lookback
+-- A bill counts while it is unpaid, and for the lookback after its due date once paid.
+-- overdue_bills             overdue bills that count (ordinary and deliberate; an approved
+--                           repair makes a bill count as paid on time)
+-- overdue_days              days past due summed over the ordinary overdue bills that count
+-- deliberate_defaults       deliberate defaults that count
+-- deliberate_default_days   days past due summed over the deliberate defaults that count
+-- weighted_overdue_days     overdue_days + $deliberate_default_weight x deliberate_default_days
 -- credit_repaid_bills       huabei/jiebei bills due in the behaviour window and paid in full
 -- card_repaid_bills         credit card bills due in the behaviour window and paid in full
 -- history_months            whole months since registration
 -- negative_legal/financial/life_records  negative records counting at the date, per category
--- parameters: $overdue_lookback_months, $behaviour_window_months
+-- parameters: $overdue_lookback_months, $behaviour_window_months, $deliberate_default_weight
 with requests as (
     select
         score_requests.user_id,
@@ -19,7 +23,13 @@ with requests as (
 ),
 
 bills as (
-    select * from int_bills_status
+    select
+        *,
+        (
+            not is_paid_in_full
+            or due_date >= window_start(snapshot_date, $overdue_lookback_months)
+        ) as is_counted
+    from int_bills_status
 ),
 
 records as (
@@ -31,15 +41,15 @@ bill_aggregates as (
     select
         user_id,
         snapshot_date,
+        count(*) filter (where is_counted and days_past_due_scored > 0) as overdue_bills,
         sum(days_past_due_scored) filter (
-            where
-            not is_deliberate_default
-            and due_date >= window_start(snapshot_date, $overdue_lookback_months)
+            where is_counted and not is_deliberate_default
         ) as overdue_days,
+        count(*) filter (
+            where is_counted and is_deliberate_default and days_past_due > 0
+        ) as deliberate_defaults,
         sum(days_past_due) filter (
-            where
-            is_deliberate_default
-            and due_date >= window_start(snapshot_date, $overdue_lookback_months)
+            where is_counted and is_deliberate_default
         ) as deliberate_default_days,
         count(*) filter (
             where
@@ -72,9 +82,16 @@ final as (
     select
         requests.user_id,
         requests.snapshot_date,
+        cast(coalesce(bill_aggregates.overdue_bills, 0) as integer) as overdue_bills,
         cast(coalesce(bill_aggregates.overdue_days, 0) as integer) as overdue_days,
+        cast(coalesce(bill_aggregates.deliberate_defaults, 0) as integer) as deliberate_defaults,
         cast(coalesce(bill_aggregates.deliberate_default_days, 0) as integer)
             as deliberate_default_days,
+        cast(
+            coalesce(bill_aggregates.overdue_days, 0)
+            + $deliberate_default_weight * coalesce(bill_aggregates.deliberate_default_days, 0)
+            as integer
+        ) as weighted_overdue_days,
         cast(coalesce(bill_aggregates.credit_repaid_bills, 0) as integer) as credit_repaid_bills,
         cast(coalesce(bill_aggregates.card_repaid_bills, 0) as integer) as card_repaid_bills,
         cast(

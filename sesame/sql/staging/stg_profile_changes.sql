@@ -1,19 +1,19 @@
 -- stg_profile_changes: the `profile_changes` export files of one ingest, cast to the contract's types.
 -- grain: one row per row of the files read (bad rows and repeated keys are settled by ingest)
--- key: (source_path, file_row_number); contract key: (change_id)
+-- contract key: (change_id)
+-- Timestamps of any unit are floored to microseconds (never rounded into the next day).
 -- parameters: $files, the Parquet files to read (checked for columns and types beforehand)
 with exported as (
-    select * from read_parquet($files, filename = true, file_row_number = true, union_by_name = true)
+    select * from read_parquet($files, filename = 'sesame_source_path', union_by_name = true)
 ),
 
 final as (
     select
         cast(change_id as bigint) as change_id,
         cast(user_id as bigint) as user_id,
-        cast(changed_at as timestamp) as changed_at,
+        floor_to_microseconds(changed_at) as changed_at,
         cast(field as varchar) as field,
-        cast(filename as varchar) as source_path,
-        cast(file_row_number as bigint) as file_row_number
+        cast(sesame_source_path as varchar) as source_path
     from exported
 )
 

@@ -1,0 +1,178 @@
+"""The ``sesame`` command as a user runs it (a real process), on a warehouse made in the test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sesame.reason_codes import REASON_TEXT
+from sesame.settings import Settings
+from tests import pipeline
+from tests.builders import Exports, at
+
+D = date(2026, 6, 30)
+
+
+def sesame(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "sesame", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def warehouse(settings: Settings, exports: Exports) -> Settings:
+    exports.active_user(1, D)
+    exports.active_user(2, D)
+    exports.bill(2, date(2026, 6, 1), paid=None)  # overdue at D
+    exports.risk_event(2, at(date(2026, 3, 3)))
+    pipeline.run(settings, [date(2026, 5, 31), D], exports)
+    return settings
+
+
+def test_sql_prints_a_table(warehouse: Settings) -> None:
+    result = sesame(
+        "sql",
+        "select user_id, tier from score_snapshots where snapshot_date = '2026-06-30' "
+        "order by user_id",
+        "--warehouse",
+        str(warehouse.warehouse),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "user_id" in result.stdout and "tier" in result.stdout
+    assert "2 row(s)" in result.stdout
+
+
+def test_sql_csv_output_lists_reasons(warehouse: Settings) -> None:
+    result = sesame(
+        "sql",
+        "select user_id, reasons from score_snapshots where user_id = 2 "
+        "and snapshot_date = '2026-06-30'",
+        "--format",
+        "csv",
+        "--warehouse",
+        str(warehouse.warehouse),
+    )
+    assert result.returncode == 0, result.stderr
+    header, line = result.stdout.strip().splitlines()
+    assert header == "user_id,reasons"
+    reasons = pipeline.snapshot(warehouse, D)[2]["reasons"]
+    assert reasons and line == "2," + "|".join(reasons)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "insert into runs select * from runs",  # a write
+        "delete from score_snapshots",  # a write
+        "update score_snapshots set score = 950",  # a write
+        "create table x as select 1",  # DDL
+        "drop table score_snapshots",  # DDL
+        "attach '/tmp/other.duckdb' as other",  # ATTACH
+        "copy score_snapshots to '/tmp/leak.csv'",  # COPY
+        "install httpfs",  # INSTALL
+        "load httpfs",  # LOAD
+        "pragma enable_profiling",  # PRAGMA
+        "set enable_external_access = true",  # SET
+        "checkpoint",  # maintenance
+        "export database '/tmp/dump'",  # EXPORT
+        "select 1; drop table runs",  # a second statement
+    ],
+)
+def test_sql_is_read_only(warehouse: Settings, statement: str) -> None:
+    before = warehouse.database_path().read_bytes()
+    result = sesame("sql", statement, "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert warehouse.database_path().read_bytes() == before
+
+
+def test_sql_cannot_read_files_outside_the_warehouse(warehouse: Settings) -> None:
+    result = sesame(
+        "sql", "select * from read_csv('/etc/passwd')", "--warehouse", str(warehouse.warehouse)
+    )
+    assert result.returncode != 0
+    assert "Permission" in result.stderr or "permission" in result.stderr
+
+
+def test_sql_without_a_warehouse_says_how_to_make_one(tmp_path: Path) -> None:
+    result = sesame("sql", "select 1", "--warehouse", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert "sesame nightly" in result.stderr
+
+
+def test_explain_shows_score_reasons_and_history(warehouse: Settings) -> None:
+    result = sesame("explain", "2", "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 0, result.stderr
+    row = pipeline.snapshot(warehouse, D)[2]
+    assert f"score: {row['score']}" in result.stdout
+    assert row["reasons"]
+    for code in row["reasons"]:  # each reason in plain words
+        assert REASON_TEXT[code] in result.stdout
+    assert "2026-05-31" in result.stdout and "2026-06-30" in result.stdout  # history
+    assert "overdue_days" in result.stdout  # points by characteristic
+
+
+def test_explain_as_of_an_earlier_date(warehouse: Settings) -> None:
+    result = sesame(
+        "explain", "1", "--as-of", "2026-06-15", "--warehouse", str(warehouse.warehouse)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "on 2026-05-31" in result.stdout
+
+
+def test_explain_unknown_user_is_a_clear_error(warehouse: Settings) -> None:
+    result = sesame("explain", "999", "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 1
+    assert "user 999 has no snapshot" in result.stderr
+
+
+def test_bad_date_is_a_usage_error(warehouse: Settings) -> None:
+    result = sesame(
+        "explain", "1", "--as-of", "30/06/2026", "--warehouse", str(warehouse.warehouse)
+    )
+    assert result.returncode == 2
+    assert "YYYY-MM-DD" in result.stderr
+
+
+def test_duckdb_cli_opens_the_warehouse_read_only(warehouse: Settings) -> None:
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    assert cli is not None, "the duckdb CLI (duckdb-cli package) is part of the dev install"
+    result = subprocess.run(
+        [
+            cli,
+            "-readonly",
+            "-csv",
+            str(warehouse.database_path()),
+            "-c",
+            "select count(*) from score_snapshots",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "4"
+
+
+def test_generate_writes_private_exports(tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    result = sesame(
+        "generate", "--out", str(out), "--users", "50", "--months", "3", "--end", "2026-06-30"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rows/s" in result.stdout
+    files = list(out.rglob("*.parquet"))
+    assert len(files) == 11
+    assert all(f.stat().st_mode & 0o077 == 0 for f in files)

@@ -1,0 +1,87 @@
+"""The nightly flow on the bundled sample reproduces tests/golden/ exactly.
+
+The golden files change only through `make update-golden`, so every change of a score on the
+sample shows up as a reviewed diff.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sesame.flows.nightly import nightly_flow
+from sesame.settings import PROJECT_DIR, Settings
+from tests import pipeline
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+
+SAMPLE = PROJECT_DIR / "sample_data"
+AS_OF = date(2026, 10, 31)  # the last day the sample covers (Makefile: SAMPLE_AS_OF)
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+UPDATE = os.environ.get("SESAME_UPDATE_GOLDEN") == "1"
+
+SNAPSHOT_SQL = """
+select
+    user_id, score, published_score, tier,
+    round(credit_history, 4) as credit_history, round(identity, 4) as identity,
+    round(capacity, 4) as capacity, round(behavior, 4) as behavior,
+    round(relationships, 4) as relationships,
+    array_to_string(benefits, '|') as benefits, array_to_string(reasons, '|') as reasons
+from score_snapshots where snapshot_date = $as_of order by user_id
+"""
+
+HISTORY_SQL = """
+select
+    snapshot_date,
+    count(*) as users,
+    count(score) as scored,
+    round(avg(score), 3) as mean_score,
+    count(*) filter (where tier = 'excellent') as excellent,
+    count(*) filter (where tier = 'very_good') as very_good,
+    count(*) filter (where tier = 'good') as good,
+    count(*) filter (where tier = 'fair') as fair,
+    count(*) filter (where tier = 'poor') as poor,
+    count(*) filter (where tier = 'unscorable') as unscorable
+from score_snapshots group by snapshot_date order by snapshot_date
+"""
+
+OTHER_SQL = {
+    "repair_decisions": "select request_id, user_id, bill_id, decision, rule "
+    "from repair_decisions order by request_id",
+    "quarantine": "select table_name, source_file, reason from quarantine order by all",
+}
+
+
+def compare(name: str, frame: pl.DataFrame) -> None:
+    path = GOLDEN / f"{name}.csv"
+    text = frame.write_csv()
+    if UPDATE:
+        path.write_text(text)
+        return
+    assert path.exists(), f"{path} is missing: run `make update-golden`"
+    expected = path.read_text()
+    if text != expected:
+        got, want = text.splitlines(), expected.splitlines()
+        first = next(
+            (i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
+            min(len(got), len(want)),
+        )
+        pytest.fail(
+            f"{name} differs from {path} at line {first + 1}:\n"
+            f"  golden: {want[first] if first < len(want) else '<end>'}\n"
+            f"  now:    {got[first] if first < len(got) else '<end>'}\n"
+            "If the change is intended, run `make update-golden` and review the diff."
+        )
+
+
+def test_nightly_on_the_sample_reproduces_the_golden_files(tmp_path: Path) -> None:
+    settings = Settings(warehouse=tmp_path / "warehouse", input=SAMPLE)
+    nightly_flow(as_of=AS_OF, settings=settings)
+    compare(f"score_snapshots_{AS_OF}", pipeline.query(settings, SNAPSHOT_SQL, {"as_of": AS_OF}))
+    compare("snapshot_history", pipeline.query(settings, HISTORY_SQL))
+    for name, sql in OTHER_SQL.items():
+        compare(name, pipeline.query(settings, sql))
