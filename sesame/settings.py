@@ -29,31 +29,33 @@ class Settings(BaseSettings):
     )
     prefect_home: Path | None = Field(
         default=None,
-        description="Prefect's state directory; default <warehouse>/.prefect, never the home dir",
+        description="Prefect's local state (its database), never in the home directory",
     )
 
     # --- engine -----------------------------------------------------------------------------
     memory_limit: str = Field(
         default="4GB", description="DuckDB memory limit; DuckDB spills to disk beyond it"
     )
-    threads: int | None = Field(default=None, description="DuckDB threads; default: all cores")
+    threads: int | None = Field(default=None, description="DuckDB threads")
     # Users are scored in hash partitions so one partition's aggregates fit in memory; 1M users
     # take about 1 GB in one partition.
     user_partitions: int = Field(default=1, ge=1, description="hash partitions of users per date")
 
     # --- scoring windows (days / months) ------------------------------------------------------
     # A credit record looks back two years for payment behaviour, like most bureau scorecards.
-    overdue_lookback_months: int = Field(default=24, description="months an overdue bill counts")
+    overdue_lookback_months: int = Field(
+        default=24, description="months after its due date a bill paid late keeps counting"
+    )
     # Usage, living payments, receipts, activity and income are judged on the last year.
-    behaviour_window_months: int = Field(default=12, description="months of recent behaviour")
+    behaviour_window_months: int = Field(default=12, description="months of usage, receipts, living payments, activity")
     # Salary regularity over half a year: long enough to see gaps, short enough to forgive.
     income_window_months: int = Field(default=6, description="months judged for steady income")
     # Applications in a month tell a borrowing spree.
-    recent_applications_days: int = Field(default=30, description="days for loan applications")
+    recent_applications_days: int = Field(default=30, description="days in which loan applications count")
     # Platform violations stay on the record for two years.
     risk_event_lookback_months: int = Field(default=24, description="months a violation counts")
     # Frequent changes are judged on the last year (contract: "in the last 12 months").
-    profile_change_window_months: int = Field(default=12, description="months for churn")
+    profile_change_window_months: int = Field(default=12, description="months in which phone and address changes count")
 
     # A day of a deliberate default weighs this many days of an ordinary overdue (contract: a
     # deliberate default costs more than an ordinary overdue of the same length).
@@ -77,7 +79,7 @@ class Settings(BaseSettings):
 
     # --- scorability ---------------------------------------------------------------------------
     # Fewer events than this in the behaviour window means too little data to score.
-    min_events_to_score: int = Field(default=3, description="transactions + bills in the window")
+    min_events_to_score: int = Field(default=3, description="fewest transactions + bills in the behaviour window to be scored")
 
     # --- history ---------------------------------------------------------------------------------
     history_months: int = Field(

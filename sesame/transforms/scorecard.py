@@ -239,3 +239,30 @@ def reasons_expr(card: Scorecard) -> pl.Expr:
         .list.head(REASON_LIMIT)
         .list.eval(element.struct.field("code"))
     )
+
+
+def scorecard_markdown(card: Scorecard) -> str:
+    """The card as Markdown tables, one per dimension (the README's model section is this)."""
+    lines: list[str] = []
+    for dimension in DIMENSIONS:
+        best = card.dimension_best(dimension)
+        lines += [f"#### {dimension} ({best:g} points)", ""]
+        lines += [
+            "| characteristic | bins [from, to): points | reason code | why |",
+            "|---|---|---|---|",
+        ]
+        for c in (c for c in card.characteristics if c.dimension == dimension):
+            bins = []
+            if c.missing is not None:
+                bins.append(f"none {c.missing:g}")
+            for b in c.bins:
+                span = f"[{b.lower:g}, {'inf' if math.isinf(b.upper) else f'{b.upper:g}'})"
+                if math.isinf(b.upper) or b.points_at_lower == b.points_at_upper:
+                    bins.append(f"{span} {b.points_at_lower:g}")
+                else:
+                    bins.append(f"{span} {b.points_at_lower:g} to {b.points_at_upper:g}")
+            lines.append(
+                f"| `{c.name}`: {c.description} | {'; '.join(bins)} | `{c.reason_code}` | {c.why} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
