@@ -15,6 +15,7 @@ For each table of the contract, in dependency order (users first, so foreign key
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ import pyarrow.parquet as pq
 from sesame.errors import ExportError
 from sesame.schema import TABLES, Column, Table
 from sesame.sqlmodels import execute, read_sql
+
+log = logging.getLogger(__name__)
 
 # Columns ingest adds to every staging table.
 LINEAGE_COLUMNS = ("source_file", "source_modified_ns", "ingest_run_id")
@@ -320,12 +323,20 @@ def ingest_table(
     con.execute("insert into ingested_files by name select * from manifest_frame")
     con.unregister("manifest_frame")
     con.execute("drop table loaded; drop table checked; drop table incoming")
-    return TableIngest(
+    result = TableIngest(
         table.name,
         len(files),
         sum(v[0] for v in by_file.values()),
         sum(v[1] for v in by_file.values()),
     )
+    log.info(
+        "ingested %s: %d new file(s), %s rows, %s quarantined",
+        table.name,
+        result.files,
+        f"{result.rows_read:,}",
+        f"{result.rows_quarantined:,}",
+    )
+    return result
 
 
 def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:

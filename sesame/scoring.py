@@ -9,6 +9,8 @@ private copy of the warehouse; see ``sesame.warehouse``).
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +21,8 @@ from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
 from sesame.transforms.scorecard import Scorecard, score_features
+
+log = logging.getLogger(__name__)
 
 # The models of one scoring pass, in dependency order; each becomes a temporary table.
 FEATURE_MODELS = (
@@ -103,6 +107,7 @@ def score_date(
         "run_id": run_id,
         "partitions": settings.user_partitions,
     }
+    started = time.perf_counter()
     _stage_tables(con)
     for partition in range(settings.user_partitions):
         _score_partition(con, card, parameters | {"partition": partition})
@@ -112,12 +117,20 @@ def score_date(
         "select tier, count(*) from new_snapshots group by tier order by tier"
     ).fetchall()
     tiers = {row[0]: int(row[1]) for row in rows}
-    return DateResult(
+    result = DateResult(
         snapshot_date=snapshot_date,
         users=sum(tiers.values()),
         unscorable=tiers.get("unscorable", 0),
         tiers=tiers,
     )
+    log.info(
+        "scored %s: %s users (%s unscorable) in %.1f s",
+        snapshot_date,
+        f"{result.users:,}",
+        f"{result.unscorable:,}",
+        time.perf_counter() - started,
+    )
+    return result
 
 
 def _score_partition(

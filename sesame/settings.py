@@ -47,15 +47,21 @@ class Settings(BaseSettings):
         default=24, description="months after its due date a bill paid late keeps counting"
     )
     # Usage, living payments, receipts, activity and income are judged on the last year.
-    behaviour_window_months: int = Field(default=12, description="months of usage, receipts, living payments, activity")
+    behaviour_window_months: int = Field(
+        default=12, description="months of usage, receipts, living payments, activity"
+    )
     # Salary regularity over half a year: long enough to see gaps, short enough to forgive.
     income_window_months: int = Field(default=6, description="months judged for steady income")
     # Applications in a month tell a borrowing spree.
-    recent_applications_days: int = Field(default=30, description="days in which loan applications count")
+    recent_applications_days: int = Field(
+        default=30, description="days in which loan applications count"
+    )
     # Platform violations stay on the record for two years.
     risk_event_lookback_months: int = Field(default=24, description="months a violation counts")
     # Frequent changes are judged on the last year (contract: "in the last 12 months").
-    profile_change_window_months: int = Field(default=12, description="months in which phone and address changes count")
+    profile_change_window_months: int = Field(
+        default=12, description="months in which phone and address changes count"
+    )
 
     # A day of a deliberate default weighs this many days of an ordinary overdue (contract: a
     # deliberate default costs more than an ordinary overdue of the same length).
@@ -79,7 +85,9 @@ class Settings(BaseSettings):
 
     # --- scorability ---------------------------------------------------------------------------
     # Fewer events than this in the behaviour window means too little data to score.
-    min_events_to_score: int = Field(default=3, description="fewest transactions + bills in the behaviour window to be scored")
+    min_events_to_score: int = Field(
+        default=3, description="fewest transactions + bills in the behaviour window to be scored"
+    )
 
     # --- history ---------------------------------------------------------------------------------
     history_months: int = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
 
 from sesame.errors import SesameError, UsageError
@@ -41,6 +43,16 @@ AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD [default: yesterday]")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")]
+
+
+def _log_progress(quiet: bool) -> None:
+    """Progress lines (one per table ingested and per date scored) on stderr."""
+    handler = RichHandler(console=err, show_path=False, show_level=False, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s", datefmt="%H:%M:%S"))
+    logger = logging.getLogger("sesame")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
 
 
 class Every(StrEnum):
@@ -118,6 +130,7 @@ def nightly(
     quiet: QuietOption = False,
 ) -> None:
     """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends)."""
+    _log_progress(quiet)
     settings = _settings(warehouse, input_dir)
     summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"))
     if not quiet:
@@ -136,6 +149,7 @@ def backfill(
     """Snapshots for past dates, point in time, oldest first."""
     from sesame.scoring import month_ends_between
 
+    _log_progress(quiet)
     first, last = _date(start, "--start"), _date(end, "--end")
     if first > last:
         raise UsageError(f"--start {first} is after --end {last}")

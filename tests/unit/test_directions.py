@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from sesame.settings import Settings
@@ -68,6 +69,8 @@ class World:
     settings: Settings
     scenarios: dict[str, Scenario]
     snapshots: dict[date, dict[int, dict[str, Any]]]
+    features: pl.DataFrame  # the scorecard's inputs at D (dimension_aggregates)
+    rerun: dict[int, dict[str, Any]]  # D's rows after scoring D a second time
 
     def rows(self, builder: Callable[[Scenario], None], on: date = D) -> dict[str, dict[str, Any]]:
         """The snapshot rows at ``on`` of a scenario's users, by label."""
@@ -81,6 +84,12 @@ class World:
 
     def user_id(self, builder: Callable[[Scenario], None], label: str) -> int:
         return self.scenarios[builder.__name__].ids[label]
+
+    def feature_rows(self, builder: Callable[[Scenario], None]) -> dict[str, dict[str, Any]]:
+        """The scorecard inputs at D (dimension_aggregates) of a scenario's users, by label."""
+        by_user = {row["user_id"]: row for row in self.features.iter_rows(named=True)}
+        ids = self.scenarios[builder.__name__].ids
+        return {label: by_user[user_id] for label, user_id in ids.items()}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +107,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     quarantined = pipeline.query(settings, "select table_name, reason from quarantine")
     assert quarantined.is_empty(), quarantined  # every row the tests wrote was taken in
     snapshots = {day: pipeline.snapshot(settings, day) for day in (D0, D)}
-    return World(settings, scenarios, snapshots)
+    features = pipeline.query(
+        settings, "select * from dimension_aggregates where snapshot_date = $d", {"d": D}
+    )
+    pipeline.run(settings, [D])  # re-run D: now D's own snapshot exists while scoring D
+    rerun = pipeline.snapshot(settings, D)
+    return World(settings, scenarios, snapshots, features, rerun)
 
 
 def same_row(first: dict[str, Any], second: dict[str, Any]) -> None:
@@ -369,16 +383,33 @@ def old_unpaid_bill(s: Scenario) -> None:
     s.active("none")
     old = s.active("unpaid_800")  # due 800 days before D and still unpaid at D
     s.exports.bill(old, D - timedelta(days=800), paid=None)
+    # paid 10 days late: due 700 days before D (inside the 24-month lookback) or 800 (outside)
+    for days in (700, 800):
+        due = D - timedelta(days=days)
+        s.exports.bill(s.active(f"paid_late_{days}"), due, paid=at(due + timedelta(days=10)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unpaid bill due before the 24-month overdue lookback is ignored "
-    "(int_features_credit_history.sql filters on due_date), though it is overdue at D",
-)
 def test_a_bill_still_unpaid_after_two_years_scores_strictly_lower(world: World) -> None:
     scores = world.scores(old_unpaid_bill)
     assert scores["unpaid_800"] < scores["none"]
+
+
+def test_an_overdue_counts_while_unpaid_and_for_24_months_after_its_due_date_once_paid(
+    world: World,
+) -> None:
+    features = world.feature_rows(old_unpaid_bill)
+    overdue = ("overdue_bills", "weighted_overdue_days", "deliberate_defaults")
+
+    def counted(label: str) -> tuple[int, ...]:
+        return tuple(features[label][name] for name in overdue)
+
+    assert counted("none") == (0, 0, 0)
+    assert counted("unpaid_800") == (1, 800, 0)  # unpaid: counts whatever its age
+    assert counted("paid_late_700") == (1, 10, 0)  # paid late inside the lookback
+    assert counted("paid_late_800") == (0, 0, 0)  # paid late before the lookback
+    scores = world.scores(old_unpaid_bill)
+    assert scores["paid_late_700"] < scores["none"]
+    assert scores["paid_late_800"] == scores["none"]
 
 
 DEFAULT_DAYS = (5, 20, 60)
@@ -421,6 +452,96 @@ def test_a_deliberate_default_scores_lower_than_an_ordinary_overdue_of_the_same_
 ) -> None:
     scores = world.scores(deliberate_or_ordinary)
     assert scores[f"deliberate_{state}_{days}"] < scores[f"ordinary_{state}_{days}"]
+
+
+@pytest.mark.parametrize("days", DEFAULT_DAYS)
+@pytest.mark.parametrize("state", ["unpaid", "paid"])
+def test_a_deliberate_default_counts_as_one_and_its_days_weigh_the_deliberate_weight(
+    world: World, state: str, days: int
+) -> None:
+    features = world.feature_rows(deliberate_or_ordinary)
+    ordinary, deliberate = (
+        features[f"ordinary_{state}_{days}"],
+        features[f"deliberate_{state}_{days}"],
+    )
+    weight = world.settings.deliberate_default_weight
+    assert weight > 1
+    assert (ordinary["overdue_bills"], deliberate["overdue_bills"]) == (1, 1)
+    assert (ordinary["deliberate_defaults"], deliberate["deliberate_defaults"]) == (0, 1)
+    assert ordinary["weighted_overdue_days"] == ordinary["overdue_days"] == days
+    assert deliberate["overdue_days"] == 0
+    assert deliberate["deliberate_default_days"] == days
+    assert deliberate["weighted_overdue_days"] == weight * days
+
+
+@scenario
+def after_an_earlier_overdue(s: Scenario) -> None:
+    """Every twin already has a bill paid 100 days late ten months ago (an ordinary overdue, or a
+    deliberate default); the twins differ only in how a later bill was paid."""
+    old_due, due = D - timedelta(days=300), D - timedelta(days=40)
+    for history in ("ordinary", "deliberate"):
+        for label, days_late, deliberate in (
+            ("on_time", 0, False),
+            ("late", 5, False),
+            ("deliberate_late", 5, True),
+        ):
+            user_id = s.active(f"{history}_{label}")
+            s.exports.bill(
+                user_id,
+                old_due,
+                paid=at(old_due + timedelta(days=100)),
+                deliberate_default=history == "deliberate",
+            )
+            s.exports.bill(
+                user_id,
+                due,
+                paid=at(due + timedelta(days=days_late), 18),
+                deliberate_default=deliberate,
+            )
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "ordinary",  # the earlier overdue was ordinary: the second overdue bill costs points
+        "deliberate",  # the earlier overdue was a deliberate default
+    ],
+)
+def test_paying_on_time_scores_strictly_higher_even_after_an_earlier_overdue(
+    world: World, history: str
+) -> None:
+    scores = world.scores(after_an_earlier_overdue)
+    assert scores[f"{history}_on_time"] > scores[f"{history}_late"]
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "ordinary",  # the earlier overdue was ordinary: the new default is the first one
+        "deliberate",  # the earlier overdue was a deliberate default: the second one costs too
+    ],
+)
+def test_a_deliberate_default_scores_lower_than_an_ordinary_overdue_even_after_an_earlier_one(
+    world: World, history: str
+) -> None:
+    scores = world.scores(after_an_earlier_overdue)
+    assert scores[f"{history}_deliberate_late"] < scores[f"{history}_late"]
+
+
+def test_after_an_earlier_overdue_both_bills_count(world: World) -> None:
+    features = world.feature_rows(after_an_earlier_overdue)
+    weight = world.settings.deliberate_default_weight
+    overdue = ("overdue_bills", "weighted_overdue_days", "deliberate_defaults")
+    expected = {  # the earlier bill: 100 days late; the later one: on time, or 5 days late
+        "ordinary_on_time": (1, 100, 0),
+        "ordinary_late": (2, 105, 0),
+        "ordinary_deliberate_late": (2, 100 + weight * 5, 1),
+        "deliberate_on_time": (1, weight * 100, 1),
+        "deliberate_late": (2, weight * 100 + 5, 1),
+        "deliberate_deliberate_late": (2, weight * 105, 2),
+    }
+    for label, counted in expected.items():
+        assert tuple(features[label][name] for name in overdue) == counted, label
 
 
 @scenario
@@ -554,6 +675,8 @@ def assets(s: Scenario) -> None:
         ("assets_60000", "assets_1500000"),  # -> 1.5 million
         ("assets_1500000", "assets_20000000"),  # -> 20 million
         ("assets_0", "assets_split"),  # none -> 1.5 million over two types
+        # one deposit of 1.5 million vs 1.5 million over two types, a fund reported twice
+        ("assets_1500000", "assets_split"),
     ],
 )
 def test_more_assets_never_score_lower(world: World, less: str, more: str) -> None:
@@ -582,6 +705,20 @@ def income(s: Scenario) -> None:
 def test_steadier_income_never_scores_lower(world: World, steadier: str, less_steady: str) -> None:
     scores = world.scores(income)
     assert scores[steadier] >= scores[less_steady]
+
+
+def test_salary_months_count_the_six_calendar_months_up_to_d(world: World) -> None:
+    # salary on the 28th, `back` months before D: the window is D's month and the 5 before,
+    # so months back 0..5 count and month back 6 does not
+    features = world.feature_rows(income)
+    assert world.settings.income_window_months == 6
+    assert {label: row["salary_months"] for label, row in features.items()} == {
+        "every_month": 6,  # months back 0..13: only 0..5 count
+        "every_other_month": 3,  # months back 0, 2, 4
+        "missing_two_months": 4,  # months back 0, 2, 4, 5
+        "twice": 1,  # months back 5 (counts) and 9 (does not)
+        "never": 0,
+    }
 
 
 def test_a_salary_every_month_scores_strictly_higher_than_none(world: World) -> None:
@@ -620,6 +757,15 @@ def test_friends_scores_count_only_from_their_published_score_before_d(world: Wo
     earlier = world.rows(friends, on=D0)
     same_row(earlier["with_strong"], earlier["with_weak"])
     same_row(earlier["with_strong"], earlier["no_friends"])
+    # re-scoring D, when the friends' own D scores exist, still uses their D0 scores
+    ids = world.scenarios[friends.__name__].ids
+    weak = ids["weak_friend"]
+    assert world.snapshots[D][weak]["score"] != earlier["weak_friend"]["score"]  # it moved
+    for label in ("with_strong", "with_weak"):
+        rerun, first = world.rerun[ids[label]], world.snapshots[D][ids[label]]
+        assert {k: v for k, v in rerun.items() if k != "run_id"} == {
+            k: v for k, v in first.items() if k != "run_id"
+        }
 
 
 # ================================================================================ not higher
@@ -821,36 +967,35 @@ def test_anything_dated_after_d_equals_nothing(world: World) -> None:
 # ======================================================================= reasons of the factors
 
 
-REASON_FACTORS: dict[str, Callable[[Exports, int], None]] = {
-    "platform_violation": lambda e, u: e.risk_event(u, days_before(30)),
-    "overdue_payments": lambda e, u: e.bill(u, D - timedelta(days=10), paid=None),
-    "deliberate_default": lambda e, u: e.bill(
-        u, D - timedelta(days=10), paid=None, deliberate_default=True
-    ),
-    "negative_record_legal": lambda e, u: e.negative(u, "legal", days_before(200)),
-    "negative_record_financial": lambda e, u: e.negative(u, "financial", days_before(200)),
-    "negative_record_life": lambda e, u: e.negative(u, "life", days_before(200)),
-    "frequent_phone_change": lambda e, u: [
-        e.profile_change(u, "phone", days_before(10 + 40 * k)) for k in range(3)
-    ],
-    "frequent_address_change": lambda e, u: [
-        e.profile_change(u, "address", days_before(10 + 40 * k)) for k in range(3)
-    ],
-    "unconfirmed_receipts": lambda e, u: [
-        e.transaction(u, days_before(5 + k), "shopping", receipt_confirmed=False) for k in range(6)
-    ],
-    "abnormal_borrowing": lambda e, u: [e.application(u, days_before(2 + k)) for k in range(8)],
-}
-
-
 @scenario
 def reason_factors(s: Scenario) -> None:
-    rounded_user(s.exports, s.user("base"))
-    for code, add_factor in REASON_FACTORS.items():
+    """Rounded users (losing points only on friends), each with one factor that costs points."""
+    e = s.exports
+    rounded_user(e, s.user("base"))
+
+    def rounded(code: str, **user_fields: Any) -> int:
         user_id = s.user(code)
-        rounded_user(s.exports, user_id)
-        add_factor(s.exports, user_id)
-    rounded_user(s.exports, s.user("incomplete_profile"), vehicle_verified=False)
+        rounded_user(e, user_id, **user_fields)
+        return user_id
+
+    e.risk_event(rounded("platform_violation"), days_before(30))
+    e.bill(rounded("overdue_payments"), D - timedelta(days=10), paid=None)
+    e.bill(
+        rounded("deliberate_default"), D - timedelta(days=10), paid=None, deliberate_default=True
+    )
+    for category in ("legal", "financial", "life"):
+        e.negative(rounded(f"negative_record_{category}"), category, days_before(200))
+    for field_name in ("phone", "address"):
+        user_id = rounded(f"frequent_{field_name}_change")
+        for k in range(3):
+            e.profile_change(user_id, field_name, days_before(10 + 40 * k))
+    user_id = rounded("unconfirmed_receipts")
+    for k in range(6):
+        e.transaction(user_id, days_before(5 + k), "shopping", receipt_confirmed=False)
+    user_id = rounded("abnormal_borrowing")
+    for k in range(8):
+        e.application(user_id, days_before(2 + k))
+    rounded("incomplete_profile", vehicle_verified=False)
 
 
 @pytest.mark.parametrize(
@@ -876,24 +1021,37 @@ def test_a_factor_that_costs_points_shows_as_its_reason_code(world: World, code:
     assert code in rows[code]["reasons"]
 
 
+def code_losses(feature_row: dict[str, Any]) -> dict[str, float]:
+    """Each reason code's loss on one user's features: the summed losses of the characteristics
+    that report it, in card order of each code's first appearance."""
+    losses: dict[str, float] = {}
+    for c in CARD.characteristics:
+        lost = c.best_points - c.points(feature_row[c.name])
+        losses[c.reason_code] = losses.get(c.reason_code, 0.0) + lost
+    return losses
+
+
 def test_reasons_are_the_four_largest_losses_of_every_user(world: World) -> None:
-    """Over every scorable user of the world: reasons rank the card's losses on the features."""
-    features = pipeline.query(
-        world.settings,
-        "select * from dimension_aggregates where snapshot_date = $d",
-        {"d": D},
-    )
-    checked = 0
-    for feature_row in features.iter_rows(named=True):
+    """Over every scorable user of the world: reasons rank the codes' summed losses."""
+    checked = shared = 0
+    for feature_row in world.features.iter_rows(named=True):
         row = world.snapshots[D][feature_row["user_id"]]
         if row["score"] is None:
             continue
-        losses = {
-            c.reason_code: c.best_points - c.points(feature_row[c.name])
-            for c in CARD.characteristics
-        }
+        losses = code_losses(feature_row)
+        order = list(losses)  # card order of first appearance
         losing = sorted((v for v in losses.values() if v > 1e-9), reverse=True)
-        reason_losses = [losses[code] for code in row["reasons"]]
+        reasons = row["reasons"]
+        assert len(set(reasons)) == len(reasons), (row["user_id"], reasons)  # no code twice
+        reason_losses = [losses[code] for code in reasons]
         assert reason_losses == pytest.approx(losing[:4], abs=1e-9), (row["user_id"], losses)
+        for a, b in itertools.pairwise(reasons):  # ties in card order
+            if abs(losses[a] - losses[b]) <= 1e-9:
+                assert order.index(a) < order.index(b), (row["user_id"], reasons)
+        for code, lost in losses.items():  # a code left out on a tie comes later in card order
+            if reasons and code not in reasons and abs(lost - losses[reasons[-1]]) <= 1e-9:
+                assert order.index(reasons[-1]) < order.index(code), (row["user_id"], reasons)
+        shared += feature_row["overdue_bills"] > 0 and "overdue_payments" in reasons
         checked += 1
     assert checked > 50
+    assert shared > 10  # users losing on both overdue characteristics are among them

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from sesame.settings import Settings
 from sesame.transforms.scorecard import (
     DEFAULT_SCORECARD,
     DIMENSIONS,
@@ -25,6 +26,7 @@ from sesame.transforms.scorecard import (
     points_column,
     score_features,
 )
+from sesame.transforms.tiers import benefits_expr, tier_expr
 
 CARD = load_scorecard()
 D = date(2026, 6, 30)
@@ -43,6 +45,29 @@ EXTRA_SCHEMA: dict[str, pl.DataType] = {
     "scored_friends": pl.Int32(),
     "is_scorable": pl.Boolean(),
 }
+
+# The contract's reason codes, also the factor codes in reports (section 3).
+CONTRACT_REASON_CODES = (
+    "incomplete_profile",
+    "frequent_phone_change",
+    "frequent_address_change",
+    "unconfirmed_receipts",
+    "no_living_payments",
+    "no_credit_usage",
+    "no_card_repayment",
+    "overdue_payments",
+    "deliberate_default",
+    "negative_record_legal",
+    "negative_record_financial",
+    "negative_record_life",
+    "short_history",
+    "low_assets",
+    "unstable_income",
+    "low_activity",
+    "low_network_credit",
+    "abnormal_borrowing",
+    "platform_violation",
+)
 
 # The contract's tiers (section 3): lowest score of each tier, highest first.
 CONTRACT_TIERS = [
@@ -142,6 +167,23 @@ def loss(characteristic: Characteristic, value: float | None) -> float:
     return characteristic.best_points - characteristic.points(value)
 
 
+def code_losses(row: dict[str, Any]) -> dict[str, float]:
+    """Each reason code's loss: the sum of the losses of the characteristics that report it, in
+    card order of each code's first appearance (``row`` lacks nothing: a full feature row)."""
+    losses: dict[str, float] = {}
+    for c in CARD.characteristics:
+        losses[c.reason_code] = losses.get(c.reason_code, 0.0) + loss(c, row[c.name])
+    return losses
+
+
+def expected_reasons(changed: dict[str, Any]) -> list[str]:
+    """The reasons of a perfect user with ``changed`` features: the codes losing points, most
+    summed loss first, ties in card order of first appearance, at most four."""
+    losses = code_losses(perfect_features() | changed)
+    losing = [code for code, lost in losses.items() if lost > 1e-9]
+    return sorted(losing, key=lambda code: -losses[code])[:4]  # stable: card order on ties
+
+
 # ------------------------------------------------------------------------------ the card itself
 
 
@@ -171,9 +213,36 @@ def test_card_bins_are_contiguous_and_the_last_is_open_ended() -> None:
         assert math.isinf(c.bins[-1].upper), c.name
 
 
-def test_reason_codes_are_one_per_characteristic() -> None:
-    codes = [c.reason_code for c in CARD.characteristics]
-    assert len(codes) == len(set(codes))
+def test_every_characteristic_reports_a_contract_reason_code() -> None:
+    for c in CARD.characteristics:
+        assert c.reason_code in CONTRACT_REASON_CODES, (c.name, c.reason_code)
+
+
+def test_the_card_covers_every_factor_code_of_the_contract() -> None:
+    # every contract factor is scored by the model, so each one must be reportable
+    assert {c.reason_code for c in CARD.characteristics} == set(CONTRACT_REASON_CODES)
+
+
+def test_only_the_two_overdue_characteristics_share_a_reason_code() -> None:
+    # the payment history is scored as a count and as weighted days, reported as one factor
+    by_code: dict[str, list[str]] = {}
+    for c in CARD.characteristics:
+        by_code.setdefault(c.reason_code, []).append(c.name)
+    shared = {code: names for code, names in by_code.items() if len(names) > 1}
+    assert shared == {"overdue_payments": ["overdue_bills", "weighted_overdue_days"]}
+    assert CARD.characteristic("deliberate_defaults").reason_code == "deliberate_default"
+    # a shared code stays inside one dimension, so a dimension's factor is never split
+    for names in shared.values():
+        assert len({CARD.characteristic(n).dimension for n in names}) == 1, names
+
+
+def test_the_reasons_never_repeat_a_code_when_every_characteristic_loses() -> None:
+    # every characteristic at its worst bin: both overdue characteristics lose their best points
+    worst = score([worst_features()]).row(0, named=True)
+    assert len(worst["reasons"]) == len(set(worst["reasons"])) == 4
+    # the two overdue characteristics are the only losses: one code, once
+    out = score([{"overdue_bills": 3, "weighted_overdue_days": 200}]).row(0, named=True)
+    assert out["reasons"] == ["overdue_payments"]
 
 
 def test_a_copy_of_the_card_loads_to_the_same_card(tmp_path: Path) -> None:
@@ -185,36 +254,37 @@ def test_a_copy_of_the_card_loads_to_the_same_card(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        # a gap: overdue_days' third bin starts at 9 where the second ends at 8
+        # a gap: weighted_overdue_days' third bin starts at 9 where the second ends at 8
         (
-            "{ lower = 8, upper = 31, points_at_lower = 21",
-            "{ lower = 9, upper = 31, points_at_lower = 21",
+            "{ lower = 8, upper = 31, points_at_lower = 22",
+            "{ lower = 9, upper = 31, points_at_lower = 22",
             "gap or overlap",
         ),
-        # an overlap: overdue_days' third bin starts at 7, inside the second
+        # an overlap: weighted_overdue_days' third bin starts at 7, inside the second
         (
-            "{ lower = 8, upper = 31, points_at_lower = 21",
-            "{ lower = 7, upper = 31, points_at_lower = 21",
+            "{ lower = 8, upper = 31, points_at_lower = 22",
+            "{ lower = 7, upper = 31, points_at_lower = 22",
             "gap or overlap",
         ),
-        # overdue_days' last bin is closed at 1000 instead of open-ended
+        # weighted_overdue_days' last bin is closed at 5000 instead of open-ended
         (
-            "{ lower = 366, upper = inf, points_at_lower = 0",
-            "{ lower = 366, upper = 1000, points_at_lower = 0",
+            "{ lower = 1096, upper = inf, points_at_lower = 0",
+            "{ lower = 1096, upper = 5000, points_at_lower = 0",
             "open-ended",
         ),
     ],
+    ids=["gap", "overlap", "closed_last_bin"],
 )
 def test_load_scorecard_rejects_bins_that_are_not_contiguous(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
     text = DEFAULT_SCORECARD.read_text()
-    assert old in text
+    assert text.count(old) == 1  # the bin exists, in weighted_overdue_days only
     bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace(old, new, 1))  # the first occurrence is overdue_days
+    bad.write_text(text.replace(old, new))
     with pytest.raises(ValueError, match=message) as raised:
         load_scorecard(bad)
-    assert "overdue_days" in str(raised.value)
+    assert "weighted_overdue_days" in str(raised.value)
 
 
 # ------------------------------------------------------------- expressions against the reference
@@ -253,10 +323,14 @@ def test_points_expr_gives_the_missing_points_for_a_null_feature() -> None:
 
 # ------------------------------------------------------------------- random rows: sum of parts
 
+# The characteristics that share the reason code `overdue_payments`.
+SHARED_OVERDUE = ("overdue_bills", "weighted_overdue_days")
+
 # Feature ranges for random rows: (integer feature?, highest value drawn).
 RANDOM_RANGES: dict[str, tuple[bool, float]] = {
-    "overdue_days": (True, 800),
-    "deliberate_default_days": (True, 800),
+    "overdue_bills": (True, 15),
+    "weighted_overdue_days": (True, 3000),
+    "deliberate_defaults": (True, 5),
     "credit_repaid_bills": (True, 40),
     "card_repaid_bills": (True, 5),
     "history_months": (True, 200),
@@ -353,24 +427,37 @@ def test_tier_and_benefits_of_random_scores_follow_the_contract(
     assert tiers == {"poor", "fair", "good", "very_good", "excellent"}  # the rows span all tiers
 
 
-def test_reasons_are_the_four_largest_point_losses_most_first(
+def test_reasons_are_the_four_largest_summed_code_losses_most_first(
     random_scored: tuple[list[dict[str, Any]], pl.DataFrame],
 ) -> None:
     rows, scored = random_scored
-    codes = {c.reason_code: c for c in CARD.characteristics}
+    order = list(code_losses(perfect_features()))  # card order of first appearance
+    shared_loses = 0
     for row, out in zip(rows, scored.iter_rows(named=True), strict=True):
-        losses = {c.reason_code: loss(c, row[c.name]) for c in CARD.characteristics}
+        losses = code_losses(row)
         losing = [code for code, lost in losses.items() if lost > 1e-9]
         reasons = out["reasons"]
         assert len(reasons) == min(4, len(losing)), row
-        assert len(set(reasons)) == len(reasons)
-        assert all(code in codes and losses[code] > 1e-9 for code in reasons), row
+        assert len(set(reasons)) == len(reasons), row  # never a code twice
+        assert all(code in losses and losses[code] > 1e-9 for code in reasons), row
         reason_losses = [losses[code] for code in reasons]
         # most points lost first (float noise of 1e-9 allowed between near-ties)
         assert all(a >= b - 1e-9 for a, b in itertools.pairwise(reason_losses)), row
+        # ties in card order of the codes' first appearance
+        for a, b in itertools.pairwise(reasons):
+            if abs(losses[a] - losses[b]) <= 1e-9:
+                assert order.index(a) < order.index(b), (row, reasons)
         if reasons:
-            left_out = [losses[code] for code in losing if code not in reasons]
-            assert all(lost <= reason_losses[-1] + 1e-9 for lost in left_out), row
+            last = reasons[-1]
+            for code in losing:
+                if code in reasons:
+                    continue
+                assert losses[code] <= losses[last] + 1e-9, (row, code)
+                if abs(losses[code] - losses[last]) <= 1e-9:
+                    assert order.index(last) < order.index(code), (row, reasons)
+        both = [loss(CARD.characteristic(n), row[n]) for n in SHARED_OVERDUE]
+        shared_loses += all(lost > 1e-9 for lost in both) and "overdue_payments" in reasons
+    assert shared_loses > 50  # the rows often rank a code lost on both of its characteristics
 
 
 # ------------------------------------------------------------------------- tiers and benefits
@@ -387,8 +474,6 @@ def test_reasons_are_the_four_largest_point_losses_most_first(
     ],
 )
 def test_tier_and_benefits_change_exactly_at_each_boundary_score(below: int, at: int) -> None:
-    from sesame.transforms.tiers import benefits_expr, tier_expr
-
     frame = pl.DataFrame({"score": [below, at]}, schema={"score": pl.Int32})
     out = frame.select(
         tier_expr(pl.col("score")).alias("tier"), benefits_expr(pl.col("score")).alias("benefits")
@@ -403,8 +488,6 @@ def test_tier_and_benefits_change_exactly_at_each_boundary_score(below: int, at:
 
 
 def test_the_lowest_and_highest_scores_have_the_lowest_and_highest_tier() -> None:
-    from sesame.transforms.tiers import benefits_expr, tier_expr
-
     frame = pl.DataFrame({"score": [350, 950]}, schema={"score": pl.Int32})
     out = frame.select(
         tier_expr(pl.col("score")).alias("tier"), benefits_expr(pl.col("score")).alias("b")
@@ -452,32 +535,48 @@ def test_a_perfect_user_has_no_reasons_and_every_sub_score_is_100() -> None:
 
 
 # A perfect user with these characteristics changed (value, loss from the card's bins):
-FIVE_LOSSES = {
-    "assets_value_cny": 0.0,  # 80 lost
-    "profile_items": 5,  # 60 - 16 = 44 lost
-    "overdue_days": 10,  # 40 - (21 - 7 * 2 / 23) lost
-    "risk_events": 1,  # 20 - 4 = 16 lost
-    "phone_changes": 1,  # 10 - 7 = 3 lost
+SIX_LOSSES = {
+    "assets_value_cny": 0.0,  # low_assets: 80 lost
+    "profile_items": 5,  # incomplete_profile: 60 - 16 = 44 lost
+    "weighted_overdue_days": 10,  # overdue_payments: 35 - (22 - 6 * 2 / 23) = 13.52 lost
+    "risk_events": 1,  # platform_violation: 20 - 4 = 16 lost
+    "overdue_bills": 1,  # overdue_payments again: 30 - 20 = 10 lost, 23.52 with the days
+    "phone_changes": 1,  # frequent_phone_change: 10 - 7 = 3 lost
 }
 
 
-@pytest.mark.parametrize("losing", [1, 2, 3, 4, 5])
-def test_reasons_rank_the_losing_characteristics_by_points_lost(losing: int) -> None:
-    # a perfect user losing points on the first `losing` characteristics of FIVE_LOSSES
-    changed = dict(list(FIVE_LOSSES.items())[:losing])
+@pytest.mark.parametrize(
+    ("losing", "expected"),
+    [
+        (1, ["low_assets"]),
+        (2, ["low_assets", "incomplete_profile"]),
+        (3, ["low_assets", "incomplete_profile", "overdue_payments"]),
+        # the days alone (13.52) lose less than the violation (16)
+        (4, ["low_assets", "incomplete_profile", "platform_violation", "overdue_payments"]),
+        # the overdue bill adds its 10 to the code: 23.52 now ranks above the violation
+        (5, ["low_assets", "incomplete_profile", "overdue_payments", "platform_violation"]),
+        (6, ["low_assets", "incomplete_profile", "overdue_payments", "platform_violation"]),
+    ],
+)
+def test_reasons_rank_the_losing_codes_by_summed_points_lost(
+    losing: int, expected: list[str]
+) -> None:
+    # a perfect user losing points on the first `losing` characteristics of SIX_LOSSES
+    changed = dict(list(SIX_LOSSES.items())[:losing])
     out = score([changed]).row(0, named=True)
-    by_loss = sorted(
-        changed, key=lambda name: loss(CARD.characteristic(name), changed[name]), reverse=True
-    )
-    expected = [CARD.characteristic(name).reason_code for name in by_loss[:4]]
-    assert out["reasons"] == expected
-    assert len(out["reasons"]) == min(losing, 4)
+    assert out["reasons"] == expected == expected_reasons(changed)
 
 
-def test_a_user_losing_points_on_five_characteristics_gets_the_four_largest() -> None:
-    out = score([FIVE_LOSSES]).row(0, named=True)
-    losses = [loss(CARD.characteristic(n), v) for n, v in FIVE_LOSSES.items()]
-    assert len(set(losses)) == 5  # distinct losses, so the order is not a tie-break
+def test_a_user_losing_points_on_five_codes_gets_the_four_largest_summed_losses() -> None:
+    out = score([SIX_LOSSES]).row(0, named=True)
+    losses = code_losses(perfect_features() | SIX_LOSSES)
+    losing = {code: lost for code, lost in losses.items() if lost > 0}
+    assert len(losing) == 5
+    assert len(set(losing.values())) == 5  # distinct losses, so the order is not a tie-break
+    bills, days = (loss(CARD.characteristic(n), SIX_LOSSES[n]) for n in SHARED_OVERDUE)
+    assert losing["overdue_payments"] == pytest.approx(bills + days)
+    # each part alone loses less than the violation; only their sum outranks it
+    assert bills < losing["platform_violation"] and days < losing["platform_violation"]
     assert out["reasons"] == [
         "low_assets",
         "incomplete_profile",
@@ -487,26 +586,108 @@ def test_a_user_losing_points_on_five_characteristics_gets_the_four_largest() ->
     assert "frequent_phone_change" not in out["reasons"]  # the smallest of the five losses
 
 
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        # 3 and 3 lost: phone before address (card order; alphabetically address comes first)
+        (
+            {"address_changes": 1, "phone_changes": 1},
+            ["frequent_phone_change", "frequent_address_change"],
+        ),
+        # 10 + 9 = 19 lost on the overdue code, 20 - 1 = 19 on activity: card order
+        (
+            {"active_months": 1, "overdue_bills": 1, "weighted_overdue_days": 1},
+            ["overdue_payments", "low_activity"],
+        ),
+        # 10 + 20 = 30 lost on the overdue code, 30 on three deliberate defaults: card order
+        (
+            {"deliberate_defaults": 3, "overdue_bills": 1, "weighted_overdue_days": 31},
+            ["overdue_payments", "deliberate_default"],
+        ),
+    ],
+    ids=["phone_address", "overdue_activity", "overdue_deliberate"],
+)
+def test_tied_codes_keep_the_card_order_of_their_first_appearance(
+    changed: dict[str, Any], expected: list[str]
+) -> None:
+    losses = code_losses(perfect_features() | changed)
+    assert losses[expected[0]] == losses[expected[1]]  # an exact tie
+    out = score([changed]).row(0, named=True)
+    assert out["reasons"] == expected == expected_reasons(changed)
+
+
+def test_a_user_at_every_worst_bin_is_told_the_summed_overdue_loss() -> None:
+    # overdue_payments loses 30 + 35 = 65, above profile (60) though each part loses less;
+    # then four codes tie at 45 lost and the first of them in card order is kept
+    out = score([worst_features()]).row(0, named=True)
+    assert out["reasons"] == [
+        "low_assets",
+        "overdue_payments",
+        "incomplete_profile",
+        "no_credit_usage",
+    ]
+    assert out["reasons"] == expected_reasons(worst_features())
+
+
 # ------------------------------------------------------------ deliberate default against overdue
+
+WEIGHT = Settings().deliberate_default_weight  # a deliberate default's day weighs this many days
 
 
 def test_deliberate_default_costs_more_than_an_ordinary_overdue_of_the_same_length() -> None:
-    ordinary = CARD.characteristic("overdue_days")
-    deliberate = CARD.characteristic("deliberate_default_days")
+    # user A: one ordinary overdue bill x days past due; user B: the same bill, deliberate
     days = list(range(1, 1001))
-    for x in days:
-        assert loss(deliberate, x) > loss(ordinary, x), x
-    scored = score(
-        [{"overdue_days": x} for x in days] + [{"deliberate_default_days": x} for x in days]
-    )
+    ordinary = [
+        {"overdue_bills": 1, "weighted_overdue_days": x, "deliberate_defaults": 0} for x in days
+    ]
+    deliberate = [
+        {"overdue_bills": 1, "weighted_overdue_days": WEIGHT * x, "deliberate_defaults": 1}
+        for x in days
+    ]
+    scored = score(ordinary + deliberate)
     ordinary_scores = scored["score"].head(len(days)).to_list()
     deliberate_scores = scored["score"].tail(len(days)).to_list()
-    for x, o, d in zip(days, ordinary_scores, deliberate_scores, strict=True):
-        assert d < o, x
-    whole_ordinary = scored[points_column("overdue_days")].head(len(days)).to_list()
-    whole_deliberate = scored[points_column("deliberate_default_days")].tail(len(days)).to_list()
-    for x, o, d in zip(days, whole_ordinary, whole_deliberate, strict=True):
-        assert deliberate.best_points - d > ordinary.best_points - o, x
+    for x, a, b, row_a, row_b in zip(
+        days, ordinary_scores, deliberate_scores, ordinary, deliberate, strict=True
+    ):
+        assert b < a, x
+        # the unrounded card agrees: B loses strictly more points than A
+        assert sum(loss(CARD.characteristic(n), v) for n, v in row_b.items()) > sum(
+            loss(CARD.characteristic(n), v) for n, v in row_a.items()
+        ), x
+
+
+@pytest.mark.parametrize("earlier_days", [1, 5, 30, 100, 400, 1000])
+@pytest.mark.parametrize("earlier", ["ordinary", "deliberate"])
+def test_a_new_deliberate_default_costs_more_than_a_new_ordinary_overdue_after_an_earlier_one(
+    earlier: str, earlier_days: int
+) -> None:
+    # both users already have one overdue bill `earlier_days` past due (ordinary or deliberate);
+    # user A's new bill x days past due is ordinary, user B's is deliberate
+    before = 1 if earlier == "deliberate" else 0
+    earlier_weighted = (WEIGHT if before else 1) * earlier_days
+    days = list(range(1, 1001))
+    ordinary = [
+        {
+            "overdue_bills": 2,
+            "weighted_overdue_days": earlier_weighted + x,
+            "deliberate_defaults": before,
+        }
+        for x in days
+    ]
+    deliberate = [
+        {
+            "overdue_bills": 2,
+            "weighted_overdue_days": earlier_weighted + WEIGHT * x,
+            "deliberate_defaults": before + 1,
+        }
+        for x in days
+    ]
+    scored = score(ordinary + deliberate)
+    ordinary_scores = scored["score"].head(len(days)).to_list()
+    deliberate_scores = scored["score"].tail(len(days)).to_list()
+    for x, a, b in zip(days, ordinary_scores, deliberate_scores, strict=True):
+        assert b < a, (earlier, earlier_days, x)
 
 
 # ------------------------------------------------------------------- monotonic directions
@@ -527,33 +708,37 @@ def never(values: list[Any], *, increasing: bool) -> bool:
     return all((b >= a) if increasing else (b <= a) for a, b in pairs)
 
 
+STRICT_DIRECTIONS: list[tuple[Any, ...]] = [
+    # weighted overdue days: every further day up to three years costs raw points (flat after)
+    ("weighted_overdue_days", list(range(1097)), list(range(3001)), False),
+    # overdue bills: every further bill up to ten costs raw points (flat after)
+    ("overdue_bills", list(range(11)), list(range(51)), False),
+    # friends' mean score: a better network always earns more raw points
+    ("friends_mean_score", [350 + i / 2 for i in range(1201)], list(range(350, 2000)), True),
+    # profile items: each item adds
+    ("profile_items", list(range(8)), list(range(8)), True),
+    # repaid huabei/jiebei bills: every bill up to 24 adds
+    ("credit_repaid_bills", list(range(25)), list(range(100)), True),
+    # salary months: each month of the window adds
+    ("salary_months", list(range(7)), list(range(13)), True),
+    # living payment months: each month adds
+    ("living_payment_months", list(range(13)), list(range(13)), True),
+    # active months: each month adds
+    ("active_months", list(range(13)), list(range(13)), True),
+    # receipt share: confirming more receipts always earns more
+    (
+        "receipt_confirmed_share",
+        [i / 200 for i in range(201)],
+        [i / 200 for i in range(201)],
+        True,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("name", "strict_grid", "whole_grid", "increasing"),
-    [
-        # overdue days: every further day up to a year costs raw points; beyond, never recovers
-        ("overdue_days", list(range(366)), list(range(2001)), False),
-        # deliberate default days: the same shape, from a higher best
-        ("deliberate_default_days", list(range(366)), list(range(2001)), False),
-        # friends' mean score: a better network always earns more raw points
-        ("friends_mean_score", [350 + i / 2 for i in range(1201)], list(range(350, 2000)), True),
-        # profile items: each item adds
-        ("profile_items", list(range(8)), list(range(8)), True),
-        # repaid huabei/jiebei bills: every bill up to 24 adds
-        ("credit_repaid_bills", list(range(25)), list(range(100)), True),
-        # salary months: each month of the window adds
-        ("salary_months", list(range(7)), list(range(13)), True),
-        # living payment months: each month adds
-        ("living_payment_months", list(range(13)), list(range(13)), True),
-        # active months: each month adds
-        ("active_months", list(range(13)), list(range(13)), True),
-        # receipt share: confirming more receipts always earns more
-        (
-            "receipt_confirmed_share",
-            [i / 200 for i in range(201)],
-            [i / 200 for i in range(201)],
-            True,
-        ),
-    ],
+    STRICT_DIRECTIONS,
+    ids=[case[0] for case in STRICT_DIRECTIONS],
 )
 def test_points_move_strictly_in_the_required_direction(
     name: str, strict_grid: list[float], whole_grid: list[float], increasing: bool
@@ -561,36 +746,48 @@ def test_points_move_strictly_in_the_required_direction(
     characteristic = CARD.characteristic(name)
     raw = raw_points(characteristic, list(map(float, strict_grid)))
     assert strictly(raw, increasing=increasing), name
+    # beyond the strict range (flat bins), never against the direction, raw or whole
+    wide = raw_points(characteristic, list(map(float, whole_grid)))
+    assert never(wide, increasing=increasing), name
     assert never(whole_points(name, whole_grid), increasing=increasing), name
     # in whole points, strictly between the bins (at each bin's lower edge)
     assert strictly(whole_points(name, bin_lowers(name)), increasing=increasing), name
 
 
+def test_each_profile_item_adds_whole_points() -> None:
+    whole = whole_points("profile_items", list(range(8)))
+    assert strictly(whole, increasing=True), whole
+
+
+NEVER_AGAINST: list[tuple[Any, ...]] = [
+    # more assets never score less (log grid up to 100 million, plus every bin edge)
+    (
+        "assets_value_cny",
+        sorted({*(10 ** (i / 20) for i in range(161)), 0.0, *bin_lowers("assets_value_cny")}),
+        True,
+    ),
+    # more loan applications in 30 days never score more
+    ("loan_applications_recent", list(range(51)), False),
+    # a repaid bank card is a bonus, never a penalty
+    ("card_repaid_bills", list(range(51)), True),
+    # a longer history never scores less
+    ("history_months", list(range(301)), True),
+    # more deliberate defaults never score more
+    ("deliberate_defaults", list(range(11)), False),
+    # more counting negative records never score more
+    ("negative_legal_records", list(range(11)), False),
+    ("negative_financial_records", list(range(11)), False),
+    ("negative_life_records", list(range(11)), False),
+    # more platform violations never score more
+    ("risk_events", list(range(11)), False),
+    # more phone / address changes never score more
+    ("phone_changes", list(range(21)), False),
+    ("address_changes", list(range(21)), False),
+]
+
+
 @pytest.mark.parametrize(
-    ("name", "grid", "increasing"),
-    [
-        # more assets never score less (log grid up to 100 million, plus every bin edge)
-        (
-            "assets_value_cny",
-            sorted({*(10 ** (i / 20) for i in range(161)), 0.0, *bin_lowers("assets_value_cny")}),
-            True,
-        ),
-        # more loan applications in 30 days never score more
-        ("loan_applications_recent", list(range(51)), False),
-        # a repaid bank card is a bonus, never a penalty
-        ("card_repaid_bills", list(range(51)), True),
-        # a longer history never scores less
-        ("history_months", list(range(301)), True),
-        # more counting negative records never score more
-        ("negative_legal_records", list(range(11)), False),
-        ("negative_financial_records", list(range(11)), False),
-        ("negative_life_records", list(range(11)), False),
-        # more platform violations never score more
-        ("risk_events", list(range(11)), False),
-        # more phone / address changes never score more
-        ("phone_changes", list(range(21)), False),
-        ("address_changes", list(range(21)), False),
-    ],
+    ("name", "grid", "increasing"), NEVER_AGAINST, ids=[case[0] for case in NEVER_AGAINST]
 )
 def test_points_never_move_against_the_required_direction(
     name: str, grid: list[float], increasing: bool
@@ -615,8 +812,12 @@ def test_points_never_move_against_the_required_direction(
         ("negative_life_records", 0, 1),
         # one platform violation scores below none
         ("risk_events", 0, 1),
-        # one overdue day scores below none
-        ("overdue_days", 0, 1),
+        # one overdue bill scores below none
+        ("overdue_bills", 0, 1),
+        # one (weighted) day past due scores below none
+        ("weighted_overdue_days", 0, 1),
+        # one deliberate default scores below none
+        ("deliberate_defaults", 0, 1),
         # repaying one huabei/jiebei bill scores above none
         ("credit_repaid_bills", 1, 0),
         # one month of living payments scores above none
