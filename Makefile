@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-10-31
 WAREHOUSE ?= warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format lock update-golden sample clean
+.PHONY: help setup run test lint format lock docs update-golden sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ format: setup ## apply ruff's and sqlfluff's fixes
 lock: setup ## re-resolve requirements.lock from pyproject.toml
 	$(PIP) install uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+docs: setup ## regenerate the README's scorecard and settings tables from the code
+	$(BIN)/python -m sesame.docs
 
 update-golden: setup ## rewrite tests/golden/ from the sample (review the diff!)
 	SESAME_UPDATE_GOLDEN=1 $(BIN)/pytest tests/e2e/test_golden.py

@@ -1,4 +1,5 @@
-"""One user's score, explained: dimensions, points per characteristic, reasons and history."""
+"""One user's score, explained: dimensions, points per characteristic, reasons, history, and
+the actions that would raise it most (each re-scored with that one factor at its best bin)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import duckdb
 
 from sesame.errors import SesameError
+from sesame.transforms.actions import best_actions
 from sesame.transforms.scorecard import Scorecard, points_column, score_features
 
 
@@ -19,6 +21,7 @@ class Explanation:
     snapshot: dict[str, Any]
     points: list[dict[str, Any]]  # one per characteristic: value, points, best, lost
     history: list[dict[str, Any]]
+    actions: list[dict[str, Any]]  # what would raise the score most: code, action, points
 
 
 def explain_user(
@@ -40,6 +43,9 @@ def explain_user(
         params={"user_id": user_id, "snapshot_date": snapshot["snapshot_date"]},
     ).pl()
     points: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    if not aggregates.is_empty() and snapshot["score"] is not None:
+        actions = best_actions(aggregates.lazy(), card=card).collect().to_dicts()
     if not aggregates.is_empty():
         scored = score_features(aggregates.lazy(), card=card).collect().row(0, named=True)
         for characteristic in card.characteristics:
@@ -67,4 +73,4 @@ def explain_user(
         .pl()
         .to_dicts()
     )
-    return Explanation(snapshot=snapshot, points=points, history=history)
+    return Explanation(snapshot=snapshot, points=points, history=history, actions=actions)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
 from sesame import __version__
 from sesame.ingest import TableIngest
+from sesame.reports import ReportSummary
 from sesame.schema import CONTRACT_VERSION
 from sesame.scoring import DateResult
 
@@ -34,6 +36,8 @@ class RunSummary:
     finished_at: datetime | None = None
     ingested: list[TableIngest] = field(default_factory=list)
     dates: list[DateResult] = field(default_factory=list)
+    reports: ReportSummary | None = None
+    report_folder: Path | None = None
 
     @property
     def files_ingested(self) -> int:
@@ -97,4 +101,9 @@ class RunSummary:
                 "|---|---|",
             ]
             lines += [f"| {tier} | {count} |" for tier, count in sorted(latest.tiers.items())]
+        if self.reports is not None:
+            lines += ["", f"## Reports for {self.reports.report_date}", "", "| report | rows |"]
+            lines += ["|---|---|"] + [f"| {n} | {c} |" for n, c in self.reports.rows.items()]
+            if self.report_folder is not None:
+                lines += ["", f"Files: `{self.report_folder}` (open `index.html`)"]
         return "\n".join(lines)

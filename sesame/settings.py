@@ -89,6 +89,33 @@ class Settings(BaseSettings):
         default=3, description="fewest transactions + bills in the behaviour window to be scored"
     )
 
+    # --- reports ---------------------------------------------------------------------------------
+    # The contract: borrowing risk is reported for users scoring 700 or more.
+    borrowing_risk_min_score: int = Field(default=700, description="lowest score watched")
+    # Three month-ends in a row lower than the one before, 10 points or more in all.
+    declining_months: int = Field(
+        default=3, ge=1, description="month-ends in a row that fell, for score_declining"
+    )
+    declining_min_points: int = Field(
+        default=10, description="points lost over those month-ends, for score_declining"
+    )
+    # Four applications a month, or several for 50,000 CNY in all, is a spree for a consumer.
+    spree_applications: int = Field(
+        default=4, description="loan applications in the recent window, for abnormal_borrowing"
+    )
+    spree_amount_cny: float = Field(
+        default=50_000.0,
+        description="CNY applied for in 2+ applications in the window, abnormal_borrowing",
+    )
+    # Three phone or address changes in a year is churn worth a look.
+    churn_changes: int = Field(
+        default=3, description="phone + address changes in the churn window, identity_churn"
+    )
+    # Month-end snapshots the stuck-users report looks back over.
+    report_history_months: int = Field(
+        default=36, description="month-ends the stuck and trend reports read"
+    )
+
     # --- history ---------------------------------------------------------------------------------
     history_months: int = Field(
         default=12, description="month-end snapshots a nightly run makes sure exist before D"
@@ -100,7 +127,7 @@ class Settings(BaseSettings):
     def prefect_state_dir(self) -> Path:
         return self.prefect_home if self.prefect_home is not None else self.warehouse / ".prefect"
 
-    def sql_parameters(self) -> dict[str, int]:
+    def sql_parameters(self) -> dict[str, int | float]:
         """The windows and rules that SQL models take as bound parameters."""
         return {
             "overdue_lookback_months": self.overdue_lookback_months,
@@ -115,4 +142,11 @@ class Settings(BaseSettings):
             "repair_paid_within_days": self.repair_paid_within_days,
             "repair_cooldown_days": self.repair_cooldown_days,
             "min_events_to_score": self.min_events_to_score,
+            "borrowing_risk_min_score": self.borrowing_risk_min_score,
+            "declining_months": self.declining_months,
+            "declining_min_points": self.declining_min_points,
+            "spree_applications": self.spree_applications,
+            "spree_amount_cny": self.spree_amount_cny,
+            "churn_changes": self.churn_changes,
+            "report_months": self.report_history_months,
         }

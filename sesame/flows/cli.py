@@ -116,10 +116,14 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
     from sesame.flows.prefect_env import configure_prefect
 
     configure_prefect(settings)
-    from sesame.flows.nightly import backfill_flow, nightly_flow
+    from sesame.flows.nightly import backfill_flow, nightly_flow, report_flow
 
-    flow = nightly_flow if kind == "nightly" else backfill_flow
-    return flow(settings=settings, **parameters)
+    flows: dict[str, Any] = {
+        "nightly": nightly_flow,
+        "backfill": backfill_flow,
+        "report": report_flow,
+    }
+    return flows[kind](settings=settings, **parameters)
 
 
 @app.command()
@@ -135,6 +139,7 @@ def nightly(
     summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"))
     if not quiet:
         _print_summary(summary, settings)
+        _print_reports(summary)
 
 
 @app.command()
@@ -163,6 +168,48 @@ def backfill(
     summary = _run_flow("backfill", settings, start=first, end=last, dates=dates)
     if not quiet:
         _print_summary(summary, settings)
+
+
+@app.command()
+def report(
+    as_of: AsOfOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the reports for D again, from the warehouse's snapshots."""
+    _log_progress(quiet)
+    settings = _settings(warehouse)
+    day = _date(as_of, "--as-of")
+    from sesame.warehouse import connect_read_only
+
+    con = connect_read_only(settings)
+    try:
+        known = con.execute(
+            "select count(*) from snapshot_dates where snapshot_date = $d", {"d": day}
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    if not known:
+        raise UsageError(
+            f"the warehouse has no snapshots for {day}: run `sesame nightly --as-of {day}` "
+            "or `sesame backfill` first"
+        )
+    summary = _run_flow("report", settings, as_of=day)
+    if not quiet:
+        _print_reports(summary)
+
+
+def _print_reports(summary: Any) -> None:
+    if summary.reports is None:
+        return
+    table = Table(title=f"Reports for {summary.reports.report_date}")
+    table.add_column("report")
+    table.add_column("rows", justify="right")
+    for name, rows in summary.reports.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    if summary.report_folder is not None:
+        out.print(f"files: {summary.report_folder}/ (CSV, Parquet; open index.html)")
 
 
 class Format(StrEnum):
@@ -271,6 +318,20 @@ def explain(
                 row["characteristic"], shown, str(row["points"]), str(row["best"]), str(row["lost"])
             )
         out.print(points)
+        if explanation.actions:
+            actions = Table(title="What would raise the score most")
+            actions.add_column("action")
+            actions.add_column("reason code")
+            actions.add_column("points", justify="right")
+            actions.add_column("new score", justify="right")
+            for action in explanation.actions:
+                actions.add_row(
+                    action["action"],
+                    action["reason_code"],
+                    f"+{action['points_gained']}",
+                    str(action["new_score"]),
+                )
+            out.print(actions)
     history = Table(title="Score history")
     for column in ("date", "score", "published", "tier"):
         history.add_column(column)

@@ -15,6 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from sesame.ingest import TableIngest, ingest_exports
+from sesame.reports import ReportSummary, build_reports, write_report_files
 from sesame.scoring import DateResult, missing_dates, month_ends_before, score_date
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard
@@ -44,3 +45,15 @@ def score(run_id: str, settings: Settings, card: Scorecard, snapshot_date: date)
 def write_partitions(run_id: str, settings: Settings, dates: list[date]) -> list[tuple[Path, Path]]:
     """Writes each scored date's Parquet copy aside, to be moved in place on publish."""
     return write_snapshot_partitions(building_connection(run_id), settings, dates, run_id)
+
+
+@task(name="build reports", task_run_name="reports {report_date}", cache_policy=NO_CACHE)
+def reports(run_id: str, settings: Settings, card: Scorecard, report_date: date) -> ReportSummary:
+    """Computes the report tables for ``report_date`` (replacing that date's rows)."""
+    return build_reports(building_connection(run_id), settings, card, report_date)
+
+
+@task(name="write report files", cache_policy=NO_CACHE)
+def report_files(run_id: str, settings: Settings, report_date: date) -> Path:
+    """Writes the reports' CSV, Parquet and HTML aside, to be moved in place on publish."""
+    return write_report_files(building_connection(run_id), settings, report_date, run_id)

@@ -57,6 +57,7 @@ class Characteristic:
     why: str
     bins: tuple[Bin, ...]
     missing: float | None = None
+    actionable: bool = False
 
     @property
     def best_points(self) -> float:
@@ -64,6 +65,16 @@ class Characteristic:
         if self.missing is not None:
             candidates.append(self.missing)
         return max(candidates)
+
+    @property
+    def best_value(self) -> float:
+        """The smallest value that earns the best points (what an action aims for)."""
+        for current in self.bins:
+            if current.points_at_lower == self.best_points:
+                return current.lower
+            if current.points_at_upper == self.best_points and not math.isinf(current.upper):
+                return current.upper
+        raise ValueError(f"{self.name} has no bin with its best points")
 
     def points(self, value: float | None) -> float:
         """The unrounded points of one value (the reference the expressions are tested against)."""
@@ -152,6 +163,7 @@ def load_scorecard(path: Path = DEFAULT_SCORECARD) -> Scorecard:
                 why=entry["why"],
                 bins=bins,
                 missing=entry.get("missing"),
+                actionable=bool(entry.get("actionable", False)),
             )
         )
     return Scorecard(
@@ -262,7 +274,8 @@ def scorecard_markdown(card: Scorecard) -> str:
                 else:
                     bins.append(f"{span} {b.points_at_lower:g} to {b.points_at_upper:g}")
             lines.append(
-                f"| `{c.name}`: {c.description} | {'; '.join(bins)} | `{c.reason_code}` | {c.why} |"
+                f"| `{c.name}`: {c.description} | {'; '.join(bins)} | `{c.reason_code}`"
+                f"{' (actionable)' if c.actionable else ''} | {c.why} |"
             )
         lines.append("")
     return "\n".join(lines)

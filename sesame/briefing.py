@@ -1,0 +1,203 @@
+"""The morning briefing: one self-contained HTML page per report date.
+
+The page is rendered by Jinja2 with autoescaping on (every value is escaped), its charts are
+inline SVG drawn by the template from numbers computed here, and it loads nothing from the
+network. Tables show the top rows and link to the full CSV and Parquet files beside the page.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from sesame import __version__
+from sesame.reason_codes import REASON_TEXT
+from sesame.settings import Settings
+from sesame.transforms.tiers import TIER_NAMES
+
+TOP_ROWS = 15  # rows shown per table on the page; the files hold them all
+TIER_ORDER = ("new", *reversed(TIER_NAMES[:-1]), "unscorable")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[dict[str, Any]]:
+    return con.sql(sql, params=params).pl().to_dicts()
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> dict[str, Any]:
+    rows = _rows(con, sql, **params)
+    return rows[0] if rows else {}
+
+
+def briefing_context(
+    con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date
+) -> dict[str, Any]:
+    """Every number and row the page shows, from the warehouse's tables."""
+    d = report_date
+    headline = _one(
+        con,
+        "select count(*) as users, count(score) as scored, "
+        "count(*) - count(score) as unscorable, avg(score) as mean_score, "
+        "count(*) filter (where tier = 'excellent') as excellent "
+        "from score_snapshots where snapshot_date = $d",
+        d=d,
+    )
+    counts = _one(
+        con,
+        "select "
+        "(select count(*) from report_score_drops where report_date = $d) as drops, "
+        "(select count(*) from report_stuck_users where report_date = $d) as stuck, "
+        "(select count(*) from report_tier_changes where report_date = $d) as tier_changes, "
+        "(select count(*) from report_tier_changes where report_date = $d "
+        "  and score > previous_score) as tier_ups, "
+        "(select count(*) from report_borrowing_risk where report_date = $d) as borrowing_risk, "
+        "(select count(*) from report_negative_records where report_date = $d "
+        "  and status = 'counting') as records_counting, "
+        "(select count(*) from report_negative_records where report_date = $d "
+        "  and status = 'expired') as records_expired, "
+        "(select count(*) from repair_decisions where decision = 'approved') as repairs_approved, "
+        "(select count(*) from repair_decisions where decision = 'rejected') as repairs_rejected",
+        d=d,
+    )
+    distribution = _rows(
+        con,
+        "select band_lower, band_upper, users, share, baseline_users, baseline_share "
+        "from report_score_distribution where report_date = $d order by band_lower",
+        d=d,
+    )
+    migration = _rows(
+        con,
+        "select previous_tier, tier, users from report_tier_migration where report_date = $d",
+        d=d,
+    )
+    cells = {(row["previous_tier"], row["tier"]): row["users"] for row in migration}
+    present = {t for pair in cells for t in pair}
+    tiers = [t for t in TIER_ORDER if t in present]
+    drop_causes = _rows(
+        con,
+        "select change.reason_code as cause, count(distinct user_id) as users, "
+        "-sum(change.points_change) as points_lost "
+        "from (select user_id, unnest(point_changes) as change from report_score_drops "
+        "      where report_date = $d) "
+        "where change.points_change < 0 group by all order by points_lost desc",
+        d=d,
+    )
+    for row in drop_causes:
+        row["text"] = REASON_TEXT.get(row["cause"], row["cause"])
+    stuck_factors = _rows(
+        con,
+        "select factor, stuck_users, share_stuck, share_others, lift from report_stuck_factors "
+        "where report_date = $d order by lift desc nulls last, share_stuck desc",
+        d=d,
+    )
+    for row in stuck_factors:
+        row["text"] = REASON_TEXT.get(row["factor"], row["factor"])
+    flags = _rows(
+        con,
+        "select flag, count(*) as users from (select unnest(flags) as flag "
+        "from report_borrowing_risk where report_date = $d) group by flag order by users desc",
+        d=d,
+    )
+    population = _rows(
+        con,
+        "select measure, baseline_date, mean, baseline_mean, psi, band, share_unscorable, "
+        "baseline_share_unscorable from report_population where report_date = $d "
+        "order by case measure when 'score' then 0 else 1 end, measure",
+        d=d,
+    )
+    tables = {
+        "drops": _rows(
+            con,
+            "select user_id, previous_date, previous_score, score, score_drop, "
+            "array_to_string(dimensions_fell, ', ') as dimensions_fell, "
+            "array_to_string(causes, ', ') as causes, "
+            "len(new_overdue_bill_ids) + len(new_negative_record_ids) "
+            "+ len(new_profile_change_ids) + len(new_loan_application_ids) "
+            "+ len(new_risk_event_ids) as new_events "
+            "from report_score_drops where report_date = $d "
+            "order by score_drop desc, user_id limit $n",
+            d=d,
+            n=TOP_ROWS,
+        ),
+        "stuck": _rows(
+            con,
+            "select user_id, months_without_rise, month_end_then, score_then, score, "
+            "fell_in_between, array_to_string(factors, ', ') as factors "
+            "from report_stuck_users where report_date = $d "
+            "order by months_without_rise desc, user_id limit $n",
+            d=d,
+            n=TOP_ROWS,
+        ),
+        "tier_changes": _rows(
+            con,
+            "select user_id, previous_tier, tier, previous_score, score, "
+            "array_to_string(benefits_gained, ', ') as benefits_gained, "
+            "array_to_string(benefits_lost, ', ') as benefits_lost "
+            "from report_tier_changes where report_date = $d "
+            "order by len(benefits_lost) desc, abs(score - previous_score) desc, user_id "
+            "limit $n",
+            d=d,
+            n=TOP_ROWS,
+        ),
+        "borrowing": _rows(
+            con,
+            "select user_id, score, array_to_string(flags, ', ') as flags, "
+            "array_to_string(triggers, '; ') as triggers "
+            "from report_borrowing_risk where report_date = $d "
+            "order by len(flags) desc, score desc, user_id limit $n",
+            d=d,
+            n=TOP_ROWS,
+        ),
+        "records": _rows(
+            con,
+            "select record_id, user_id, category, status, occurred_at, resolved_at, counts_until "
+            "from report_negative_records where report_date = $d "
+            "order by status desc, counts_until nulls first, record_id limit $n",
+            d=d,
+            n=TOP_ROWS,
+        ),
+        "repairs": _rows(
+            con,
+            "select rule, decision, count(*) as requests from repair_decisions "
+            "group by all order by requests desc",
+        ),
+    }
+    return {
+        "report_date": d,
+        "generated_at": datetime.now().replace(microsecond=0),
+        "version": __version__,
+        "warehouse": str(settings.warehouse),
+        "headline": headline,
+        "counts": counts,
+        "distribution": distribution,
+        "max_share": max(
+            [r["share"] or 0 for r in distribution]
+            + [r["baseline_share"] or 0 for r in distribution]
+            + [0.0001]
+        ),
+        "tiers": tiers,
+        "cells": cells,
+        "max_cell": max(cells.values(), default=1),
+        "drop_causes": drop_causes,
+        "max_points_lost": max((r["points_lost"] for r in drop_causes), default=1),
+        "stuck_factors": stuck_factors,
+        "max_lift": max((r["lift"] or 0 for r in stuck_factors), default=1) or 1,
+        "flags": flags,
+        "population": population,
+        "tables": tables,
+        "reason_text": REASON_TEXT,
+    }
+
+
+def render_briefing(con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date) -> str:
+    """The page's HTML text."""
+    environment = Environment(
+        loader=PackageLoader("sesame", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = environment.get_template("briefing.html.j2")
+    return template.render(**briefing_context(con, settings, report_date))

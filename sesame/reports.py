@@ -1,0 +1,234 @@
+"""The nightly reports: what changed, why, and who to watch (contract section 3, Reports).
+
+``build_reports`` runs the report models of ``sql/reports`` and the Polars steps for one report
+date and replaces that date's rows in every report table (inside the run's private copy of the
+warehouse). ``write_report_files`` exports each table as CSV and Parquet plus one HTML page into
+``reports/<date>/``, built aside and moved in place after the warehouse is published.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from sesame.settings import Settings
+from sesame.sqlmodels import materialize
+from sesame.transforms.drops import point_changes
+from sesame.transforms.scorecard import Scorecard
+from sesame.transforms.stuck import stuck_factors, stuck_users
+from sesame.warehouse import PRIVATE_FILE, ensure_private_dir
+
+log = logging.getLogger(__name__)
+
+# The report tables, in the order the HTML page and the exports list them.
+REPORT_TABLES = (
+    "report_score_drops",
+    "report_stuck_users",
+    "report_stuck_factors",
+    "report_tier_changes",
+    "report_tier_migration",
+    "report_borrowing_risk",
+    "report_negative_records",
+    "repair_decisions",
+    "report_population",
+    "report_score_distribution",
+)
+# Reports that are a SQL model each, materialised as they are.
+SQL_REPORTS = (
+    "report_tier_changes",
+    "report_tier_migration",
+    "report_borrowing_risk",
+    "report_negative_records",
+    "report_population",
+    "report_score_distribution",
+)
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """Rows per report table for one date, and where the files went."""
+
+    report_date: date
+    rows: dict[str, int]
+    folder: Path | None = None
+
+
+def report_parameters(settings: Settings, report_date: date) -> dict[str, Any]:
+    return settings.sql_parameters() | {"report_date": report_date}
+
+
+def build_reports(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    card: Scorecard,
+    report_date: date,
+) -> ReportSummary:
+    """Computes every report for ``report_date`` and replaces that date's report rows."""
+    started = time.perf_counter()
+    parameters = report_parameters(settings, report_date)
+    materialize(con, "intermediate/int_month_end_scores", parameters)
+    staged: dict[str, str] = {}
+    for name in SQL_REPORTS:
+        staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
+    staged["report_score_drops"] = _score_drops(con, card, parameters)
+    staged.update(_stuck(con, report_date))
+    rows = {}
+    for name, table in staged.items():
+        con.execute(f"create table if not exists {name} as from {table} limit 0")
+        con.execute(f"delete from {name} where report_date = $d", {"d": report_date})
+        con.execute(f"insert into {name} by name from {table}")
+        rows[name] = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
+        con.execute(f"drop table {table}")
+    rows["repair_decisions"] = int(
+        con.execute("select count(*) from repair_decisions").fetchall()[0][0]
+    )
+    log.info(
+        "reports for %s: %s in %.1f s",
+        report_date,
+        ", ".join(f"{n.removeprefix('report_')} {c:,}" for n, c in rows.items()),
+        time.perf_counter() - started,
+    )
+    return ReportSummary(report_date, rows)
+
+
+def _score_drops(
+    con: duckdb.DuckDBPyConnection, card: Scorecard, parameters: dict[str, Any]
+) -> str:
+    """report_score_drops: the SQL model's rows plus the exact per-characteristic point changes."""
+    materialize(con, "reports/report_score_drops", parameters, table="score_drops_base")
+    aggregates = con.sql(
+        "select dimension_aggregates.* from dimension_aggregates "
+        "inner join score_drops_base on dimension_aggregates.user_id = score_drops_base.user_id "
+        "and dimension_aggregates.snapshot_date in "
+        "(score_drops_base.previous_date, score_drops_base.report_date)",
+    ).pl()
+    report_date = parameters["report_date"]
+    current = aggregates.lazy().filter(pl.col("snapshot_date") == report_date)
+    previous = aggregates.lazy().filter(pl.col("snapshot_date") != report_date)
+    changes = point_changes(previous, current, card=card).collect()
+    con.register("score_drop_changes", changes)
+    try:
+        con.execute(
+            "create or replace temp table new_report_score_drops as "
+            "select base.*, coalesce(changes.causes, []) as causes, "
+            "coalesce(changes.point_changes, []) as point_changes "
+            "from score_drops_base as base "
+            "left join score_drop_changes as changes on base.user_id = changes.user_id "
+            "order by base.score_drop desc, base.user_id"
+        )
+    finally:
+        con.unregister("score_drop_changes")
+    con.execute("drop table score_drops_base")
+    return "new_report_score_drops"
+
+
+def _stuck(con: duckdb.DuckDBPyConnection, report_date: date) -> dict[str, str]:
+    """report_stuck_users and report_stuck_factors from the month-end scores (Polars)."""
+    month_ends = con.sql("select * from int_month_end_scores").pl().lazy()
+    users = stuck_users(month_ends).collect()
+    factors = stuck_factors(month_ends).collect()
+    con.register("stuck_users_frame", users)
+    con.register("stuck_factors_frame", factors)
+    try:
+        con.execute(
+            "create or replace temp table new_report_stuck_users as select "
+            "cast($d as date) as report_date, cast(user_id as bigint) as user_id, "
+            "cast(months_without_rise as integer) as months_without_rise, "
+            "cast(month_end_then as date) as month_end_then, "
+            "cast(score_then as integer) as score_then, cast(month_end as date) as month_end, "
+            "cast(score as integer) as score, cast(fell_in_between as boolean) as fell_in_between, "
+            "cast(lowest_in_between as integer) as lowest_in_between, "
+            "cast(factors as varchar[]) as factors "
+            "from stuck_users_frame order by months_without_rise desc, user_id",
+            {"d": report_date},
+        )
+        con.execute(
+            "create or replace temp table new_report_stuck_factors as select "
+            "cast($d as date) as report_date, cast(factor as varchar) as factor, "
+            "cast(stuck_users as bigint) as stuck_users, "
+            "cast(share_stuck as double) as share_stuck, "
+            "cast(share_others as double) as share_others, cast(lift as double) as lift "
+            "from stuck_factors_frame",
+            {"d": report_date},
+        )
+    finally:
+        con.unregister("stuck_users_frame")
+        con.unregister("stuck_factors_frame")
+    return {
+        "report_stuck_users": "new_report_stuck_users",
+        "report_stuck_factors": "new_report_stuck_factors",
+    }
+
+
+def report_rows(
+    con: duckdb.DuckDBPyConnection, name: str, report_date: date
+) -> duckdb.DuckDBPyRelation:
+    """One report's rows for a date (repair_decisions: as decided at the latest scored date)."""
+    if name == "repair_decisions":
+        return con.sql("select * from repair_decisions order by request_id")
+    return con.sql(f"select * from {name} where report_date = $d", params={"d": report_date})
+
+
+def _csv_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
+    """Rows for CSV: nested values (lists, structs) become JSON text."""
+    nested = [
+        column
+        for column, kind in zip(relation.columns, relation.types, strict=True)
+        if str(kind).endswith("[]") or str(kind).startswith(("STRUCT", "MAP"))
+    ]
+    if nested:
+        relation = relation.select(
+            ", ".join(
+                f'to_json("{c}")::varchar as "{c}"' if c in nested else f'"{c}"'
+                for c in relation.columns
+            )
+        )
+    return relation.pl()
+
+
+def report_folder(settings: Settings, report_date: date) -> Path:
+    return settings.warehouse / "reports" / report_date.isoformat()
+
+
+def write_report_files(
+    con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date, run_id: str
+) -> Path:
+    """Writes every report as CSV and Parquet, and the HTML page, into a folder aside."""
+    from sesame.briefing import render_briefing
+
+    root = ensure_private_dir(settings.warehouse / "reports")
+    aside = ensure_private_dir(root / f".building-{report_date.isoformat()}-{run_id}")
+    for name in REPORT_TABLES:
+        relation = report_rows(con, name, report_date)
+        _csv_frame(relation).write_csv(aside / f"{name}.csv")
+        pq.write_table(relation.to_arrow_table(), aside / f"{name}.parquet", compression="zstd")
+    (aside / "index.html").write_text(render_briefing(con, settings, report_date), encoding="utf-8")
+    for path in aside.iterdir():
+        os.chmod(path, PRIVATE_FILE)
+    return aside
+
+
+def publish_report_folder(aside: Path, settings: Settings, report_date: date) -> Path:
+    """Moves a finished report folder to ``reports/<date>/``, replacing an earlier one."""
+    final = report_folder(settings, report_date)
+    old = final.with_name(f".replaced-{aside.name}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(aside, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def discard_report_folder(aside: Path | None) -> None:
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)

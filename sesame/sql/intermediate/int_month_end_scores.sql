@@ -1,0 +1,33 @@
+-- int_month_end_scores: each user's month-end snapshots up to a report date, newest first.
+-- grain: one row per (user_id, month_end) for the month-ends on or before $report_date within
+-- the last $report_months months; key (user_id, month_end)
+-- months_back is 0 for the latest month-end on or before the report date, 1 for the one before..
+-- parameters: $report_date, $report_months
+with month_ends as (
+    select snapshot_date as month_end
+    from snapshot_dates
+    where
+        snapshot_date = last_day(snapshot_date)
+        and snapshot_date <= cast($report_date as date)
+),
+
+latest as (
+    select max(month_end) as month_end from month_ends
+),
+
+final as (
+    select
+        cast(score_snapshots.user_id as bigint) as user_id,
+        cast(score_snapshots.snapshot_date as date) as month_end,
+        cast(date_diff('month', score_snapshots.snapshot_date, latest.month_end) as integer)
+            as months_back,
+        cast(score_snapshots.score as integer) as score,
+        cast(score_snapshots.reasons as varchar[]) as reasons
+    from score_snapshots
+    inner join month_ends
+        on score_snapshots.snapshot_date = month_ends.month_end
+    cross join latest
+    where date_diff('month', score_snapshots.snapshot_date, latest.month_end) < $report_months
+)
+
+select * from final

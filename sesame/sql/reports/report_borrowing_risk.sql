@@ -1,0 +1,189 @@
+-- report_borrowing_risk: users scoring 700 or more with a reason the borrowing service may be
+-- closed, each flag with what triggered it.
+-- grain: one row per flagged user; key (report_date, user_id)
+-- score_declining     each of the last $declining_months month-end scores lower than the
+--                     month-end before it, by $declining_min_points or more in all
+-- abnormal_borrowing  $spree_applications or more loan applications, or two or more for
+--                     $spree_amount_cny CNY or more in all, in the last
+--                     $recent_applications_days days
+-- identity_churn      $churn_changes or more phone and address changes in the last
+--                     $profile_change_window_months months
+-- platform_violation  a risk event in the last $risk_event_lookback_months months
+-- depends on: int_month_end_scores
+-- parameters: $report_date, $borrowing_risk_min_score, $declining_months,
+-- $declining_min_points, $spree_applications, $spree_amount_cny, $recent_applications_days,
+-- $churn_changes, $profile_change_window_months, $risk_event_lookback_months
+with high_scores as (
+    select
+        user_id,
+        score
+    from score_snapshots
+    where snapshot_date = $report_date and score >= $borrowing_risk_min_score
+),
+
+recent_month_ends as (
+    select
+        int_month_end_scores.user_id,
+        int_month_end_scores.months_back,
+        int_month_end_scores.score
+    from int_month_end_scores
+    inner join high_scores
+        on int_month_end_scores.user_id = high_scores.user_id
+    where
+        int_month_end_scores.months_back <= $declining_months
+        and int_month_end_scores.score is not null
+),
+
+trend as (
+    select
+        user_id,
+        list(score order by months_back desc) as month_end_scores,
+        count(*) as month_ends
+    from recent_month_ends
+    group by user_id
+),
+
+-- strictly decreasing: sorted high to low already, and no two alike
+declining as (
+    select
+        user_id,
+        month_end_scores
+    from trend
+    where
+        month_ends = $declining_months + 1
+        and list_sort(month_end_scores, 'DESC') = month_end_scores
+        and len(list_distinct(month_end_scores)) = month_ends
+        and month_end_scores[1] - month_end_scores[-1] >= $declining_min_points
+),
+
+applications as (
+    select
+        high_scores.user_id,
+        count(*) as applications,
+        sum(stg_loan_applications.amount) as applied_cny
+    from high_scores
+    inner join stg_loan_applications
+        on
+            high_scores.user_id = stg_loan_applications.user_id
+            and stg_loan_applications.applied_at < day_end($report_date)
+            and stg_loan_applications.applied_at
+            >= day_end($report_date) - to_days(cast($recent_applications_days as integer))
+    group by high_scores.user_id
+),
+
+churn as (
+    select
+        high_scores.user_id,
+        count(*) filter (where stg_profile_changes.field = 'phone') as phone_changes,
+        count(*) filter (where stg_profile_changes.field = 'address') as address_changes
+    from high_scores
+    inner join stg_profile_changes
+        on
+            high_scores.user_id = stg_profile_changes.user_id
+            and stg_profile_changes.changed_at < day_end($report_date)
+            and stg_profile_changes.changed_at
+            >= window_start(cast($report_date as date), $profile_change_window_months)
+    group by high_scores.user_id
+),
+
+violations as (
+    select
+        high_scores.user_id,
+        count(*) as risk_events,
+        list(distinct stg_risk_events.kind order by stg_risk_events.kind) as kinds
+    from high_scores
+    inner join stg_risk_events
+        on
+            high_scores.user_id = stg_risk_events.user_id
+            and stg_risk_events.event_ts < day_end($report_date)
+            and stg_risk_events.event_ts
+            >= window_start(cast($report_date as date), $risk_event_lookback_months)
+    group by high_scores.user_id
+),
+
+flagged as (
+    select
+        high_scores.user_id,
+        high_scores.score,
+        declining.month_end_scores,
+        coalesce(applications.applications, 0) as applications,
+        coalesce(applications.applied_cny, 0) as applied_cny,
+        coalesce(churn.phone_changes, 0) as phone_changes,
+        coalesce(churn.address_changes, 0) as address_changes,
+        coalesce(violations.risk_events, 0) as risk_events,
+        violations.kinds as risk_event_kinds,
+        declining.user_id is not null as is_declining,
+        (
+            coalesce(applications.applications, 0) >= $spree_applications
+            or (
+                coalesce(applications.applications, 0) >= 2
+                and coalesce(applications.applied_cny, 0) >= $spree_amount_cny
+            )
+        ) as is_abnormal_borrowing,
+        coalesce(churn.phone_changes + churn.address_changes, 0) >= $churn_changes as is_churn,
+        coalesce(violations.risk_events, 0) > 0 as is_violation
+    from high_scores
+    left join declining on high_scores.user_id = declining.user_id
+    left join applications on high_scores.user_id = applications.user_id
+    left join churn on high_scores.user_id = churn.user_id
+    left join violations on high_scores.user_id = violations.user_id
+),
+
+final as (
+    select
+        cast($report_date as date) as report_date,
+        cast(user_id as bigint) as user_id,
+        cast(score as integer) as score,
+        cast(list_concat(
+            case when is_declining then ['score_declining'] else [] end,
+            case when is_abnormal_borrowing then ['abnormal_borrowing'] else [] end,
+            case when is_churn then ['identity_churn'] else [] end,
+            case when is_violation then ['platform_violation'] else [] end
+        ) as varchar[]) as flags,
+        cast(list_concat(
+            case
+                when is_declining
+                    then [
+                        'score_declining: month-end scores '
+                        || array_to_string(month_end_scores, ' > ')
+                    ]
+                else []
+            end,
+            case
+                when is_abnormal_borrowing
+                    then [
+                        'abnormal_borrowing: ' || applications || ' loan application(s) for '
+                        || format('{:,}', cast(round(applied_cny) as bigint)) || ' CNY in '
+                        || $recent_applications_days || ' days'
+                    ]
+                else []
+            end,
+            case
+                when is_churn
+                    then [
+                        'identity_churn: ' || phone_changes || ' phone and '
+                        || address_changes || ' address changes in '
+                        || $profile_change_window_months || ' months'
+                    ]
+                else []
+            end,
+            case
+                when is_violation
+                    then [
+                        'platform_violation: ' || risk_events || ' risk event(s) ('
+                        || array_to_string(risk_event_kinds, ', ') || ') in '
+                        || $risk_event_lookback_months || ' months'
+                    ]
+                else []
+            end
+        ) as varchar[]) as triggers,
+        cast(applications as integer) as loan_applications_recent,
+        cast(applied_cny as double) as applied_cny_recent,
+        cast(phone_changes as integer) as phone_changes,
+        cast(address_changes as integer) as address_changes,
+        cast(risk_events as integer) as risk_events
+    from flagged
+    where is_declining or is_abnormal_borrowing or is_churn or is_violation
+)
+
+select * from final

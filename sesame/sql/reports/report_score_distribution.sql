@@ -1,0 +1,57 @@
+-- report_score_distribution: how many users score in each 50-point band, now and at the
+-- previous month-end.
+-- grain: one row per band (350-399 .. 900-950); key (report_date, band_lower)
+-- parameters: $report_date
+with baseline_date as (
+    select max(snapshot_date) as snapshot_date
+    from snapshot_dates
+    where
+        snapshot_date = last_day(snapshot_date)
+        and snapshot_date < cast($report_date as date)
+),
+
+bands as (
+    select unnest(range(350, 950, 50)) as band_lower
+),
+
+scores as (
+    select
+        score_snapshots.snapshot_date = $report_date as is_now,
+        least(350 + 50 * floor((score_snapshots.score - 350) / 50), 900) as band_lower
+    from score_snapshots
+    cross join baseline_date
+    where
+        score_snapshots.score is not null
+        and (
+            score_snapshots.snapshot_date = $report_date
+            or score_snapshots.snapshot_date = baseline_date.snapshot_date
+        )
+),
+
+counted as (
+    select
+        bands.band_lower,
+        count(*) filter (where scores.is_now) as users,
+        count(*) filter (where not scores.is_now) as baseline_users
+    from bands
+    left join scores
+        on bands.band_lower = scores.band_lower
+    group by bands.band_lower
+),
+
+final as (
+    select
+        cast($report_date as date) as report_date,
+        cast(band_lower as integer) as band_lower,
+        cast(case when band_lower = 900 then 950 else band_lower + 49 end as integer)
+            as band_upper,
+        cast(users as bigint) as users,
+        cast(users / greatest(sum(users) over (), 1) as double) as share,
+        cast(baseline_users as bigint) as baseline_users,
+        cast(baseline_users / greatest(sum(baseline_users) over (), 1) as double)
+            as baseline_share
+    from counted
+    order by band_lower
+)
+
+select * from final

@@ -1,0 +1,131 @@
+"""Stuck users: whose month-end score has not risen for months, and the factors that hold them.
+
+Contract definition: let s0 be the score at the latest month-end on or before D, s1 the
+month-end before it, and so on. months_without_rise is the largest k with
+max(s0 .. s(k-1)) <= s(k); a user is stuck when it is at least 7. Only an unbroken run of
+month-ends with a score counts (a month without a snapshot or without a score ends the run).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+STUCK_MONTHS = 7  # contract: stuck when months_without_rise >= 7
+
+
+def months_without_rise(month_end_scores: pl.LazyFrame) -> pl.LazyFrame:
+    """Grain: one row per user with a score at the latest month-end.
+
+    Input: (user_id, month_end, months_back, score, reasons), months_back 0 = latest.
+    Output: months_without_rise, month_end_then, score_then, month_end, score,
+    lowest_in_between, fell_in_between, factors (codes in the reasons of every month-end of the
+    window, s0 to s(k) included).
+    """
+    k = pl.col("months_back")
+    ordered = month_end_scores.sort("user_id", "months_back")
+    run = (
+        ordered.with_columns(
+            ((k == pl.int_range(pl.len()).over("user_id")) & pl.col("score").is_not_null()).alias(
+                "in_run"
+            )
+        )
+        .filter(pl.col("in_run").cast(pl.Int8).cum_min().over("user_id") == 1)
+        .with_columns(
+            pl.col("score").cum_max().shift(1).over("user_id").alias("max_since"),
+        )
+        .with_columns(
+            pl.when((k >= 1) & (pl.col("max_since") <= pl.col("score")))
+            .then(k)
+            .otherwise(0)
+            .max()
+            .over("user_id")
+            .alias("months_without_rise")
+        )
+        .filter(k <= pl.col("months_without_rise"))
+    )
+    then = k == pl.col("months_without_rise")
+    summary = run.group_by("user_id").agg(
+        pl.col("months_without_rise").first(),
+        pl.col("month_end").filter(then).first().alias("month_end_then"),
+        pl.col("score").filter(then).first().alias("score_then"),
+        pl.col("month_end").filter(k == 0).first(),
+        pl.col("score").filter(k == 0).first(),
+        pl.col("score").filter(~then).min().alias("lowest_in_between"),
+    )
+    factors = (
+        run.select("user_id", "months_without_rise", "months_back", "reasons")
+        .explode("reasons")
+        .drop_nulls("reasons")
+        .group_by("user_id", "reasons")
+        .agg(pl.len().alias("months"), pl.col("months_without_rise").first())
+        .filter(pl.col("months") == pl.col("months_without_rise") + 1)
+        .group_by("user_id")
+        .agg(pl.col("reasons").sort().alias("factors"))
+    )
+    return (
+        summary.join(factors, on="user_id", how="left")
+        .with_columns(
+            (pl.col("lowest_in_between") < pl.col("score_then"))
+            .fill_null(False)
+            .alias("fell_in_between"),
+            pl.col("factors").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        )
+        .sort("user_id")
+    )
+
+
+def stuck_users(month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTHS) -> pl.LazyFrame:
+    """Grain: one row per stuck user (months_without_rise >= ``min_months``)."""
+    return months_without_rise(month_end_scores).filter(pl.col("months_without_rise") >= min_months)
+
+
+def stuck_factors(
+    month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTHS
+) -> pl.LazyFrame:
+    """Grain: one row per factor code seen at the latest month-end.
+
+    share_stuck: stuck users whose latest month-end reasons hold the code, over stuck users;
+    share_others: the same over every other user scored at that month-end; lift: their ratio
+    (null when no other user has the code).
+    """
+    latest = month_end_scores.filter(
+        (pl.col("months_back") == 0) & pl.col("score").is_not_null()
+    ).select("user_id", "reasons")
+    stuck = stuck_users(month_end_scores, min_months=min_months).select(
+        "user_id", pl.lit(True).alias("is_stuck")
+    )
+    users = latest.join(stuck, on="user_id", how="left").with_columns(
+        pl.col("is_stuck").fill_null(False)
+    )
+    totals = users.group_by("is_stuck").agg(pl.len().alias("users"))
+    counts = (
+        users.explode("reasons")
+        .drop_nulls("reasons")
+        .group_by("reasons", "is_stuck")
+        .agg(pl.len().alias("with_factor"))
+        .join(totals, on="is_stuck")
+        .with_columns((pl.col("with_factor") / pl.col("users")).alias("share"))
+    )
+    stuck_share = counts.filter(pl.col("is_stuck")).select(
+        pl.col("reasons").alias("factor"),
+        pl.col("with_factor").alias("stuck_users"),
+        pl.col("share").alias("share_stuck"),
+    )
+    other_share = counts.filter(~pl.col("is_stuck")).select(
+        pl.col("reasons").alias("factor"), pl.col("share").alias("share_others")
+    )
+    return (
+        stuck_share.join(other_share, on="factor", how="full", coalesce=True)
+        .with_columns(
+            pl.col("stuck_users").fill_null(0),
+            pl.col("share_stuck").fill_null(0.0),
+            pl.col("share_others").fill_null(0.0),
+        )
+        .with_columns(
+            pl.when(pl.col("share_others") > 0)
+            .then(pl.col("share_stuck") / pl.col("share_others"))
+            .otherwise(None)
+            .alias("lift")
+        )
+        .sort(["lift", "share_stuck", "factor"], descending=[True, True, False], nulls_last=True)
+    )
