@@ -152,7 +152,8 @@ def briefing_context(
         ),
         "records": _rows(
             con,
-            "select record_id, user_id, category, status, occurred_at, resolved_at, counts_until "
+            "select record_id, user_id, category, source, status, occurred_at, resolved_at, "
+            "counts_until "
             "from report_negative_records where report_date = $d "
             "order by status desc, counts_until nulls first, record_id limit $n",
             d=d,

@@ -1,0 +1,114 @@
+"""The HTML briefing in a real headless browser (Debian's chromium): it renders, offline, with no
+console errors, and shows every section."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sesame.ingest import ingest_exports
+from sesame.reports import build_reports, publish_report_folder, write_report_files
+from sesame.scoring import score_date
+from sesame.settings import Settings
+from sesame.transforms.scorecard import load_scorecard
+from sesame.warehouse import building, warehouse_lock
+from tests.builders import Exports, at
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium: apt-get install chromium"
+)
+DATES = [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+
+
+@pytest.fixture(scope="module")
+def briefing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("briefing")
+    settings = Settings(warehouse=root / "warehouse", input=root / "exports")
+    exports = Exports()
+    for user_id in range(1, 7):
+        exports.active_user(user_id, DATES[-1], months=16)
+    exports.bill(2, date(2026, 6, 10), paid=None)  # falls at the last date
+    exports.negative(3, "life", at(date(2026, 6, 1)))
+    exports.rows["negative_records"][-1]["source"] = "<script>alert('x')</script> & co"
+    exports.write(settings.input)
+    card = load_scorecard()
+    with warehouse_lock(settings), building(settings, "browser") as con:
+        ingest_exports(con, settings.input, "browser")
+        for day in DATES:
+            score_date(con, settings, card, day, "browser")
+        build_reports(con, settings, card, DATES[-1])
+        aside = write_report_files(con, settings, DATES[-1], "browser")
+    return publish_report_folder(aside, settings, DATES[-1]) / "index.html"
+
+
+def chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_briefing_renders_with_no_console_errors(briefing: Path, tmp_path: Path) -> None:
+    result = chromium(briefing, tmp_path, "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+    dom = result.stdout
+    for heading in (
+        "Headline",
+        "Score distribution",
+        "Tier migration",
+        "Whose score fell, and why",
+        "Stuck for 7 months or more",
+        "Tier and benefit changes",
+        "Borrowing risk among 700+",
+        "Negative records",
+        "Repair decisions",
+        "Population monitoring",
+    ):
+        assert f"<h2>{heading}</h2>" in dom
+    assert "<script" not in dom  # no script on the page, and no injected one
+    assert dom.count("<svg") >= 2
+
+
+def test_the_briefing_escapes_every_value(briefing: Path) -> None:
+    html = briefing.read_text()
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in html
+    assert "<script" not in html
+
+
+def test_the_briefing_is_self_contained(briefing: Path) -> None:
+    html = briefing.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing from the network
+    links = set(re.findall(r'href="([^"]+)"', html))
+    assert links, "the page links to its files"
+    for link in links:
+        assert (briefing.parent / link).is_file(), link
+
+
+def test_the_briefing_screenshot_is_drawn(briefing: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "briefing.png"
+    result = chromium(briefing, tmp_path, "--window-size=1280,2400", f"--screenshot={shot}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.stat().st_size > 50_000  # a blank page compresses to a few KB
