@@ -80,8 +80,11 @@ def building(settings: Settings, run_id: str) -> Iterator[duckdb.DuckDBPyConnect
     """
     root = ensure_private_dir(settings.warehouse)
     temp_dir = ensure_private_dir(root / ".tmp")
-    for stale in root.glob(f"{ASIDE_PREFIX}*"):  # left by a run that was killed
+    # left by a run that was killed: the database copy, Parquet copies, report folders
+    for stale in [*root.glob(f"{ASIDE_PREFIX}*"), *root.glob("score_snapshots/*/.data-*.parquet")]:
         stale.unlink()
+    for folder in [*root.glob("reports/.building-*"), *root.glob("reports/.replaced-*")]:
+        shutil.rmtree(folder, ignore_errors=True)
     published = settings.database_path()
     aside = root / f"{ASIDE_PREFIX}{run_id}"
     if published.exists():

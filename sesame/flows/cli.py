@@ -72,10 +72,15 @@ def _settings(warehouse: Path | None = None, input_dir: Path | None = None) -> S
 def _date(value: str | None, option: str) -> date:
     if value is None:
         return date.today() - timedelta(days=1)
+    if len(value) != 10:
+        raise UsageError(f"{option} {value!r} is not a date of the form YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as error:
-        raise UsageError(f"{option} {value!r} is not a date of the form YYYY-MM-DD") from error
+        raise UsageError(f"{option} {value!r} is not a valid date (YYYY-MM-DD)") from error
+    if day > date.today():
+        raise UsageError(f"{option} {day} is in the future: a snapshot needs the day to be over")
+    return day
 
 
 def _print_summary(summary: Any, settings: Settings) -> None:

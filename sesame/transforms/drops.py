@@ -43,7 +43,7 @@ def point_changes(
     ``previous`` and ``current`` are aggregates (dimension_aggregates rows), one row per user
     each. Output columns: user_id, point_changes (list of struct characteristic, dimension,
     reason_code, previous_points, points, points_change), causes (the reason codes that lost
-    points, biggest loss first), points_change_total.
+    points, the biggest total loss per code first), points_change_total.
     """
     before = characteristic_points(previous, card=card).select(
         "user_id", "characteristic", pl.col("points").alias("previous_points")
@@ -56,18 +56,27 @@ def point_changes(
         .join(card_frame(card), on="characteristic")
         .sort(["user_id", "points_change", "card_order"])
     )
-    return changes.group_by("user_id", maintain_order=True).agg(
-        pl.struct(
-            "characteristic",
-            "dimension",
-            "reason_code",
-            "previous_points",
-            "points",
-            "points_change",
-        ).alias("point_changes"),
-        pl.col("reason_code")
-        .filter(pl.col("points_change") < 0)
-        .unique(maintain_order=True)
-        .alias("causes"),
-        pl.col("points_change").sum().alias("points_change_total"),
+    causes = (
+        changes.group_by("user_id", "reason_code")
+        .agg(pl.col("points_change").sum().alias("code_change"), pl.col("card_order").min())
+        .filter(pl.col("code_change") < 0)
+        .sort(["user_id", "code_change", "card_order"])
+        .group_by("user_id", maintain_order=True)
+        .agg(pl.col("reason_code").alias("causes"))
+    )
+    return (
+        changes.group_by("user_id", maintain_order=True)
+        .agg(
+            pl.struct(
+                "characteristic",
+                "dimension",
+                "reason_code",
+                "previous_points",
+                "points",
+                "points_change",
+            ).alias("point_changes"),
+            pl.col("points_change").sum().alias("points_change_total"),
+        )
+        .join(causes, on="user_id", how="left")
+        .with_columns(pl.col("causes").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     )

@@ -53,6 +53,20 @@ OTHER_SQL = {
     "repair_decisions": "select request_id, user_id, bill_id, decision, rule "
     "from repair_decisions order by request_id",
     "quarantine": "select table_name, source_file, reason from quarantine order by all",
+    "report_tier_migration": "select previous_tier, tier, users from report_tier_migration "
+    "order by all",
+    "report_stuck_factors": "select factor, stuck_users, round(share_stuck, 6) as share_stuck, "
+    "round(share_others, 6) as share_others, round(lift, 6) as lift "
+    "from report_stuck_factors order by factor",
+    "report_population": "select measure, round(mean, 4) as mean, "
+    "round(baseline_mean, 4) as baseline_mean, round(psi, 6) as psi, band "
+    "from report_population order by measure",
+    "report_counts": "select 'score_drops' as report, count(*) as rows_ from report_score_drops "
+    "union all select 'stuck_users', count(*) from report_stuck_users "
+    "union all select 'tier_changes', count(*) from report_tier_changes "
+    "union all select 'borrowing_risk', count(*) from report_borrowing_risk "
+    "union all select 'negative_records', count(*) from report_negative_records "
+    "order by report",
 }
 
 

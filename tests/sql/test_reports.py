@@ -376,10 +376,6 @@ def test_score_drop_lists_only_bills_that_went_overdue_since_the_previous_snapsh
     assert sum(c["points_change"] for c in row["point_changes"]) == -row["score_drop"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: report_score_drops lists a bill whose overdue an approved repair removed",
-)
 def test_score_drop_does_not_list_a_repaired_bill_as_gone_overdue(history: History) -> None:
     decisions = pipeline.query(
         history.settings,
@@ -721,10 +717,6 @@ def test_negative_records_counting_agree_with_the_score(history: History) -> Non
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: report_negative_records shows a resolved_at dated after D (not point in time)",
-)
 def test_negative_record_resolved_after_d_shows_no_resolution_at_d(history: History) -> None:
     row = report(history.settings, "report_negative_records")[history.ids["resolved_after_d"]]
     assert (row["status"], row["counts_until"]) == ("counting", None)

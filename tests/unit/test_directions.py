@@ -707,15 +707,18 @@ def test_steadier_income_never_scores_lower(world: World, steadier: str, less_st
     assert scores[steadier] >= scores[less_steady]
 
 
-def test_salary_months_count_the_six_calendar_months_up_to_d(world: World) -> None:
-    # salary on the 28th, `back` months before D: the window is D's month and the 5 before,
-    # so months back 0..5 count and month back 6 does not
+def test_salary_months_count_the_six_months_before_d_and_d_s_month_up_to_six(
+    world: World,
+) -> None:
+    # salary on the 28th, `back` months before D: the window is the 6 complete months before
+    # D's month plus D's month so far, capped at 6, so a salary not yet paid this month does not
+    # cost a point on the 1st; months back 0..6 count and month back 7 does not
     features = world.feature_rows(income)
     assert world.settings.income_window_months == 6
     assert {label: row["salary_months"] for label, row in features.items()} == {
-        "every_month": 6,  # months back 0..13: only 0..5 count
-        "every_other_month": 3,  # months back 0, 2, 4
-        "missing_two_months": 4,  # months back 0, 2, 4, 5
+        "every_month": 6,  # months back 0..13: 0..6 count, capped at 6
+        "every_other_month": 4,  # months back 0, 2, 4, 6
+        "missing_two_months": 5,  # months back 0, 2, 4, 5, 6
         "twice": 1,  # months back 5 (counts) and 9 (does not)
         "never": 0,
     }

@@ -359,10 +359,6 @@ def test_point_changes_leave_out_users_whose_points_did_not_move() -> None:
     assert rows[2]["causes"] == ["platform_violation"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: drop causes rank a shared code by one characteristic's loss, not the code's sum",
-)
 def test_point_change_causes_rank_a_code_by_its_total_loss() -> None:
     # overdue_payments is reported by two characteristics: overdue_bills 30 -> 20 (-10) and
     # weighted_overdue_days 35 -> 25 (3 days: -10), 20 points in all; platform_violation loses

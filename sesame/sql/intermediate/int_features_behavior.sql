@@ -116,9 +116,14 @@ final as (
             / nullif(transaction_totals.shopping_transactions, 0)
             as double
         ) as receipt_confirmed_share,
-        cast(coalesce(living_totals.living_payment_months, 0) as integer)
-            as living_payment_months,
-        cast(coalesce(transaction_totals.active_months, 0) as integer) as active_months,
+        cast(
+            least(coalesce(living_totals.living_payment_months, 0), $behaviour_window_months)
+            as integer
+        ) as living_payment_months,
+        cast(
+            least(coalesce(transaction_totals.active_months, 0), $behaviour_window_months)
+            as integer
+        ) as active_months,
         cast(coalesce(applications.loan_applications_recent, 0) as integer)
             as loan_applications_recent,
         cast(coalesce(violations.risk_events, 0) as integer) as risk_events,

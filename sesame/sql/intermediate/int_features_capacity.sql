@@ -1,8 +1,10 @@
 -- int_features_capacity: the capacity dimension's characteristics.
 -- grain: one row per (user_id, snapshot_date) of score_requests
 -- assets_value_cny         sum over asset types of each type's latest reported value by the date
--- salary_months            calendar months with a salary inflow among the last
---                          $income_window_months months, the date's month included
+-- salary_months            calendar months with a salary inflow among the
+--                          $income_window_months complete months before the date's month and
+--                          the date's month so far, at most $income_window_months (a salary not
+--                          yet paid this month costs nothing on the 1st)
 -- parameters: $income_window_months
 with requests as (
     select
@@ -46,7 +48,7 @@ salary as (
             salary_inflows > 0
             and month_start
             >= date_trunc('month', snapshot_date)
-            - to_months(cast($income_window_months - 1 as integer))
+            - to_months(cast($income_window_months as integer))
         ) as salary_months
     from int_transaction_months
     group by user_id, snapshot_date
@@ -57,7 +59,8 @@ final as (
         requests.user_id,
         requests.snapshot_date,
         cast(coalesce(asset_totals.assets_value_cny, 0) as double) as assets_value_cny,
-        cast(coalesce(salary.salary_months, 0) as integer) as salary_months
+        cast(least(coalesce(salary.salary_months, 0), $income_window_months) as integer)
+            as salary_months
     from requests
     left join asset_totals
         on

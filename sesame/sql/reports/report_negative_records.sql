@@ -52,7 +52,8 @@ final as (
         cast(category as varchar) as category,
         cast(source as varchar) as source,
         cast(occurred_at as timestamp) as occurred_at,
-        cast(resolved_at as timestamp) as resolved_at,
+        cast(case when counts_until is not null then resolved_at end as timestamp)
+            as resolved_at,
         cast(counts_until as timestamp) as counts_until,
         cast(status as varchar) as status
     from classified

@@ -69,6 +69,10 @@ new_overdue_bills as (
             drops.user_id = stg_bills.user_id
             and drops.previous_date <= stg_bills.due_date
             and stg_bills.due_date < cast($report_date as date)
+            and stg_bills.bill_id not in (
+                select repair_decisions.bill_id from repair_decisions
+                where repair_decisions.decision = 'approved'
+            )
             and not coalesce(
                 stg_bills.paid_at < day_end(stg_bills.due_date)
                 and stg_bills.amount_paid >= stg_bills.amount_due,
