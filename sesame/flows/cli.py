@@ -112,9 +112,10 @@ def _print_summary(summary: Any, settings: Settings) -> None:
     out.print(
         'query it:  .venv/bin/sesame sql "select tier, count(*) from score_snapshots '
         f"where snapshot_date = '{summary.as_of}' group by tier\""
-        + (f" --warehouse {settings.warehouse}" if str(settings.warehouse) != "warehouse" else "")
+        + (f" --warehouse {settings.warehouse}" if str(settings.warehouse) != "warehouse" else ""),
+        soft_wrap=True,
     )
-    out.print(f"or:        duckdb -readonly {database}")
+    out.print(f"or:        .venv/bin/duckdb -readonly {database}", soft_wrap=True)
 
 
 def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
