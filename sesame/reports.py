@@ -77,6 +77,7 @@ def build_reports(
     started = time.perf_counter()
     parameters = report_parameters(settings, report_date)
     materialize(con, "intermediate/int_month_end_scores", parameters)
+    materialize(con, "intermediate/int_previous_snapshots", parameters)
     staged: dict[str, str] = {}
     for name in SQL_REPORTS:
         staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")

@@ -4,6 +4,7 @@
 -- The characteristics' point changes (which sum to the drop) are added by the Polars step
 -- (sesame/transforms/drops.py); this model finds the users, the dimensions that fell and the
 -- new events dated after the previous snapshot and up to the end of the report date.
+-- depends on: int_previous_snapshots
 -- parameters: $report_date
 with today as (
     select
@@ -20,21 +21,15 @@ with today as (
 
 previous as (
     select
-        score_snapshots.user_id,
-        score_snapshots.snapshot_date,
-        score_snapshots.score,
-        score_snapshots.credit_history,
-        score_snapshots.identity,
-        score_snapshots.capacity,
-        score_snapshots.behavior,
-        score_snapshots.relationships
-    from score_snapshots
-    inner join today
-        on score_snapshots.user_id = today.user_id
-    where score_snapshots.snapshot_date < $report_date
-    qualify row_number() over (
-        partition by score_snapshots.user_id order by score_snapshots.snapshot_date desc
-    ) = 1
+        user_id,
+        snapshot_date,
+        score,
+        credit_history,
+        identity,
+        capacity,
+        behavior,
+        relationships
+    from int_previous_snapshots
 ),
 
 drops as (

@@ -3,6 +3,7 @@
 -- earlier snapshot; key (report_date, user_id). Users without an earlier snapshot are new,
 -- not changed, and are left out.
 -- (noqa RF02: `benefit` is a lambda's own variable, not a column.)
+-- depends on: int_previous_snapshots
 -- parameters: $report_date
 with today as (
     select
@@ -16,18 +17,12 @@ with today as (
 
 previous as (
     select
-        score_snapshots.user_id,
-        score_snapshots.snapshot_date,
-        score_snapshots.score,
-        score_snapshots.tier,
-        score_snapshots.benefits
-    from score_snapshots
-    inner join today
-        on score_snapshots.user_id = today.user_id
-    where score_snapshots.snapshot_date < $report_date
-    qualify row_number() over (
-        partition by score_snapshots.user_id order by score_snapshots.snapshot_date desc
-    ) = 1
+        user_id,
+        snapshot_date,
+        score,
+        tier,
+        benefits
+    from int_previous_snapshots
 ),
 
 final as (

@@ -1,6 +1,7 @@
 -- report_tier_migration: the tier migration matrix since each user's previous snapshot.
 -- grain: one row per (previous_tier, tier) pair with at least one user; key
 -- (report_date, previous_tier, tier). Users without an earlier snapshot count as 'new'.
+-- depends on: int_previous_snapshots
 -- parameters: $report_date
 with today as (
     select
@@ -12,15 +13,9 @@ with today as (
 
 previous as (
     select
-        score_snapshots.user_id,
-        score_snapshots.tier
-    from score_snapshots
-    inner join today
-        on score_snapshots.user_id = today.user_id
-    where score_snapshots.snapshot_date < $report_date
-    qualify row_number() over (
-        partition by score_snapshots.user_id order by score_snapshots.snapshot_date desc
-    ) = 1
+        user_id,
+        tier
+    from int_previous_snapshots
 ),
 
 final as (
