@@ -21,7 +21,7 @@ create table if not exists score_snapshots (
 create table if not exists snapshot_dates (
     snapshot_date date not null,
     model_version varchar not null,
-    users_scored bigint not null,
+    users bigint not null,
     users_unscorable bigint not null,
     run_id varchar not null,
     computed_at timestamp not null
