@@ -34,10 +34,11 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> str:
         raise ReadOnlyViolation(f"give exactly one statement (got {len(statements)})")
     statement = statements[0]
     if statement.type not in ALLOWED:
-        kind = statement.type.name.lower()
+        words = statement.query.split()
+        keyword = words[0].upper() if words else statement.type.name
         raise ReadOnlyViolation(
-            f"sesame sql is read-only: {kind} statements are refused; use select, with, "
-            "describe, show or explain"
+            f"sesame sql is read-only: {keyword} is refused (it could change the warehouse or "
+            "reach outside it); use SELECT, WITH, DESCRIBE, SHOW or EXPLAIN"
         )
     return statement.query
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 from sesame.errors import ExportError
 from sesame.schema import TABLES, Column, Table
 from sesame.sqlmodels import execute, read_sql
+from sesame.warehouse import pause_point
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +230,67 @@ def _rule_checks(table: Table) -> tuple[list[str], dict[str, object]]:
 
 
 def ingest_table(
-    con: duckdb.DuckDBPyConnection, table: Table, files: list[ExportFile], run_id: str
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[ExportFile],
+    run_id: str,
+    max_bad_row_share: float = 1.0,
 ) -> TableIngest:
-    """Loads new files of one table into ``stg_<table>``; bad rows into ``quarantine``."""
+    """Loads new files of one table into ``stg_<table>``, bad rows into ``quarantine``, in one
+    transaction: a failure loads nothing of the table (so the step can be retried)."""
+    started = time.perf_counter()
+    con.execute("begin transaction")
+    try:
+        result = _ingest_table(con, table, files, run_id, max_bad_row_share)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+    if files:
+        log.info(
+            "ingested %s: %d new file(s), %s rows, %s quarantined in %.1f s",
+            table.name,
+            result.files,
+            f"{result.rows_read:,}",
+            f"{result.rows_quarantined:,}",
+            time.perf_counter() - started,
+        )
+    return result
+
+
+def check_bad_row_share(
+    con: duckdb.DuckDBPyConnection, table: Table, max_bad_row_share: float
+) -> None:
+    """The circuit breaker: stops the run when too many of a table's new rows are bad.
+
+    A few bad rows are an upstream slip and go to quarantine; many mean a broken export, and
+    scores computed from the rest would mislead."""
+    rows, bad = con.execute("select count(*), count(quarantine_reason) from checked").fetchall()[0]
+    if not bad or bad <= max_bad_row_share * rows:
+        return
+    reason, file, count = con.execute(
+        "select quarantine_reason, arg_min(source_file, source_file), count(*) from checked "
+        "where quarantine_reason is not null group by quarantine_reason "
+        "order by count(*) desc, quarantine_reason limit 1"
+    ).fetchall()[0]
+    first_word = reason.split(" ", 1)[0]
+    raise ExportError(
+        table.name,
+        f"{bad:,} of {rows:,} new rows ({bad / rows:.1%}) break the contract's rules, more than "
+        f"the {max_bad_row_share:.0%} allowed (SESAME_MAX_BAD_ROW_SHARE); most often "
+        f"'{reason}' ({count:,} rows). Nothing was published: fix the export and run again",
+        file=file,
+        column=first_word if first_word in table.column_names else None,
+    )
+
+
+def _ingest_table(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[ExportFile],
+    run_id: str,
+    max_bad_row_share: float,
+) -> TableIngest:
     staging = read_sql(f"staging/stg_{table.name}")
     target = f"stg_{table.name}"
     columns = ", ".join(_quoted(c) for c in table.column_names)
@@ -257,7 +317,10 @@ def ingest_table(
             {"files": [str(f.path) for f in files]},
         )
     except duckdb.Error as error:
+        # the failed statement aborted the table's transaction: find the culprit outside it
+        con.execute("rollback")
         culprit, message = _unreadable_file(con, staging, files, error)
+        con.execute("begin transaction")
         raise ExportError(
             table.name, f"cannot read the Parquet file ({message})", file=str(culprit.path)
         ) from error
@@ -272,6 +335,7 @@ def ingest_table(
         "from loaded",
         values,
     )
+    check_bad_row_share(con, table, max_bad_row_share)
     row_json = ", ".join(f"{_quoted(c)} := {_quoted(c)}" for c in table.column_names)
     execute(
         con,
@@ -323,20 +387,12 @@ def ingest_table(
     con.execute("insert into ingested_files by name select * from manifest_frame")
     con.unregister("manifest_frame")
     con.execute("drop table loaded; drop table checked; drop table incoming")
-    result = TableIngest(
+    return TableIngest(
         table.name,
         len(files),
         sum(v[0] for v in by_file.values()),
         sum(v[1] for v in by_file.values()),
     )
-    log.info(
-        "ingested %s: %d new file(s), %s rows, %s quarantined",
-        table.name,
-        result.files,
-        f"{result.rows_read:,}",
-        f"{result.rows_quarantined:,}",
-    )
-    return result
 
 
 def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -357,9 +413,10 @@ def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ingest_exports(
-    con: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str
+    con: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str, max_bad_row_share: float = 1.0
 ) -> list[TableIngest]:
-    """Ingests every table's new files; schema errors stop before anything is loaded."""
+    """Ingests every table's new files; schema errors stop before anything is loaded, and a
+    table with more than ``max_bad_row_share`` bad new rows stops the run."""
     ensure_staging_tables(con)
     if not input_dir.is_dir():
         raise ExportError("*", f"the export directory {input_dir} does not exist")
@@ -369,4 +426,11 @@ def ingest_exports(
         for export in files:
             check_schema(table, export)
         plans.append((table, files))
-    return [ingest_table(con, table, files, run_id) for table, files in plans]
+    results = []
+    for table, files in plans:
+        results.append(ingest_table(con, table, files, run_id, max_bad_row_share))
+        if files:
+            pause_point("ingest")
+    if not any(result.files for result in results):
+        log.info("no new export files in %s", input_dir)
+    return results

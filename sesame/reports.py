@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +25,7 @@ from sesame.sqlmodels import materialize
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard
 from sesame.transforms.stuck import stuck_factors, stuck_users
-from sesame.warehouse import PRIVATE_FILE, ensure_private_dir
+from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, move_into_place
 
 log = logging.getLogger(__name__)
 
@@ -220,16 +219,8 @@ def write_report_files(
 
 
 def publish_report_folder(aside: Path, settings: Settings, report_date: date) -> Path:
-    """Moves a finished report folder to ``reports/<date>/``, replacing an earlier one."""
+    """Moves a finished report folder to ``reports/<date>/``, replacing an earlier one (runs
+    publish it through ``sesame.warehouse.building``; this is for code outside a run)."""
     final = report_folder(settings, report_date)
-    old = final.with_name(f".replaced-{aside.name}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(aside, final)
-    shutil.rmtree(old, ignore_errors=True)
+    move_into_place([(aside, final)])
     return final
-
-
-def discard_report_folder(aside: Path | None) -> None:
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)

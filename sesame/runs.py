@@ -1,11 +1,25 @@
-"""A run's identity and its summary: the row it leaves in the ``runs`` table."""
+"""A run's identity and its summary: the row it leaves in the ``runs`` table.
+
+Every run gets one row, also a run that failed or was killed. A successful run writes its row
+inside its own copy of the warehouse, so the row lands with the data. A failed run must leave the
+warehouse as it was, so it writes its row to ``<warehouse>/run_log/<run_id>.json`` instead; a
+run killed outright leaves the "running" file it wrote when it started. The next run that
+publishes moves those files into ``runs`` (killed runs as ``interrupted``) and deletes them.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import os
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -14,6 +28,30 @@ from sesame.ingest import TableIngest
 from sesame.reports import ReportSummary
 from sesame.schema import CONTRACT_VERSION
 from sesame.scoring import DateResult
+from sesame.settings import Settings
+from sesame.warehouse import PRIVATE_FILE, ensure_private_dir
+
+log = logging.getLogger(__name__)
+
+RUN_LOG = "run_log"
+RUNS_COLUMNS = (
+    "run_id",
+    "command",
+    "as_of",
+    "started_at",
+    "finished_at",
+    "status",
+    "snapshot_dates",
+    "files_ingested",
+    "rows_ingested",
+    "rows_quarantined",
+    "users_scored",
+    "model_version",
+    "contract_version",
+    "sesame_version",
+    "error",
+    "step_seconds",
+)
 
 
 def new_run_id(command: str, as_of: date | None) -> str:
@@ -38,6 +76,7 @@ class RunSummary:
     dates: list[DateResult] = field(default_factory=list)
     reports: ReportSummary | None = None
     report_folder: Path | None = None
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def files_ingested(self) -> int:
@@ -52,33 +91,52 @@ class RunSummary:
         return sum(t.rows_quarantined for t in self.ingested)
 
     @property
+    def seconds(self) -> float:
+        return ((self.finished_at or datetime.now()) - self.started_at).total_seconds()
+
+    @property
     def latest(self) -> DateResult | None:
         return max(self.dates, key=lambda d: d.snapshot_date) if self.dates else None
+
+    @contextlib.contextmanager
+    def step(self, name: str, settings: Settings | None = None) -> Iterator[None]:
+        """Times one step of the run; logs it and keeps it for the ``runs`` row.
+
+        With ``settings``, the run's "running" file is refreshed first, so a run killed during
+        the step is recorded with the steps it had finished."""
+        if settings is not None:
+            write_run_log(settings, self.row("running"))
+        started = time.perf_counter()
+        yield
+        self.steps[name] = round(self.steps.get(name, 0.0) + time.perf_counter() - started, 3)
+        log.info("step %s done in %.1f s", name, self.steps[name])
+
+    def row(self, status: str, error: str | None = None) -> dict[str, Any]:
+        """The run's row of the ``runs`` table."""
+        latest = self.latest
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "as_of": self.as_of,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at or datetime.now(),
+            "status": status,
+            "snapshot_dates": [d.snapshot_date for d in self.dates],
+            "files_ingested": self.files_ingested,
+            "rows_ingested": self.rows_ingested,
+            "rows_quarantined": self.rows_quarantined,
+            "users_scored": latest.users - latest.unscorable if latest else 0,
+            "model_version": self.model_version,
+            "contract_version": CONTRACT_VERSION,
+            "sesame_version": __version__,
+            "error": error,
+            "step_seconds": json.dumps(self.steps),
+        }
 
     def record(self, con: duckdb.DuckDBPyConnection) -> None:
         """Adds the run's row to ``runs`` (inside the run's own copy, so it lands with the data)."""
         self.finished_at = datetime.now()
-        latest = self.latest
-        con.execute(
-            "insert into runs values ($run_id, $command, $as_of, $started_at, $finished_at, "
-            "'succeeded', $dates, $files, $rows, $quarantined, $users, $model_version, "
-            "$contract_version, $sesame_version)",
-            {
-                "run_id": self.run_id,
-                "command": self.command,
-                "as_of": self.as_of,
-                "started_at": self.started_at,
-                "finished_at": self.finished_at,
-                "dates": [d.snapshot_date for d in self.dates],
-                "files": self.files_ingested,
-                "rows": self.rows_ingested,
-                "quarantined": self.rows_quarantined,
-                "users": latest.users - latest.unscorable if latest else 0,
-                "model_version": self.model_version,
-                "contract_version": CONTRACT_VERSION,
-                "sesame_version": __version__,
-            },
-        )
+        insert_runs(con, [self.row("succeeded")])
 
     def markdown(self) -> str:
         """The run's summary as Markdown (the Prefect artifact)."""
@@ -90,6 +148,7 @@ class RunSummary:
             f"- files ingested: {self.files_ingested} ({self.rows_ingested} rows, "
             f"{self.rows_quarantined} quarantined)",
             f"- dates scored: {', '.join(d.snapshot_date.isoformat() for d in self.dates)}",
+            f"- steps: {', '.join(f'{k} {v:.1f} s' for k, v in self.steps.items())}",
         ]
         latest = self.latest
         if latest is not None:
@@ -107,3 +166,66 @@ class RunSummary:
             if self.report_folder is not None:
                 lines += ["", f"Files: `{self.report_folder}` (open `index.html`)"]
         return "\n".join(lines)
+
+
+def insert_runs(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    """Inserts rows into ``runs``, skipping run ids it holds already."""
+    columns = ", ".join(RUNS_COLUMNS)
+    values = ", ".join(f"${c}" for c in RUNS_COLUMNS)
+    for row in rows:
+        con.execute(
+            f"insert into runs ({columns}) select {values} "
+            "where not exists (select 1 from runs where run_id = $run_id)",
+            row,
+        )
+
+
+def run_log_path(settings: Settings, run_id: str) -> Path:
+    return settings.warehouse / RUN_LOG / f"{run_id}.json"
+
+
+def write_run_log(settings: Settings, row: dict[str, Any]) -> None:
+    """Writes a run's row to its file in ``run_log/`` (atomically, private to the user)."""
+    path = run_log_path(settings, row["run_id"])
+    ensure_private_dir(path.parent)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(row, default=_json_value))
+    os.chmod(temporary, PRIVATE_FILE)
+    os.replace(temporary, path)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to the run log")
+
+
+def read_run_logs(settings: Settings, *, exclude: str) -> tuple[list[dict[str, Any]], list[Path]]:
+    """The rows of earlier runs left in ``run_log/`` and their files.
+
+    The caller holds the warehouse lock, so a run still marked "running" was killed."""
+    rows, paths = [], []
+    for path in sorted((settings.warehouse / RUN_LOG).glob("*.json")):
+        if path.stem == exclude:
+            continue
+        paths.append(path)
+        try:
+            row = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            log.warning("skipping the unreadable run log %s (%s)", path.name, error)
+            continue
+        if row["status"] == "running":
+            row["status"] = "interrupted"
+            row["finished_at"] = datetime.fromtimestamp(path.stat().st_mtime).isoformat()
+            row["error"] = "the process stopped before finishing (killed?); nothing was published"
+        row["as_of"] = date.fromisoformat(row["as_of"]) if row["as_of"] else None
+        row["started_at"] = datetime.fromisoformat(row["started_at"])
+        row["finished_at"] = datetime.fromisoformat(row["finished_at"])
+        row["snapshot_dates"] = [date.fromisoformat(d) for d in row["snapshot_dates"]]
+        rows.append(row)
+    return rows, paths
+
+
+def remove_run_logs(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
 from sesame.transforms.scorecard import Scorecard, score_features
+from sesame.warehouse import pause_point
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def score_date(
         _score_partition(con, card, parameters | {"partition": partition})
     run_checks(con, parameters)
     _replace_date(con, snapshot_date, card.model_version, run_id)
+    pause_point("score")
     rows = con.execute(
         "select tier, count(*) from new_snapshots group by tier order by tier"
     ).fetchall()
@@ -176,7 +178,24 @@ def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> No
         if offending:
             count_sql = f"select count(*) from ({sql})"
             total = con.execute(count_sql, bind(sql, parameters)).fetchall()[0][0]
-            raise CheckFailedError(path.stem, int(total), f"first rows: {offending}")
+            columns = relation.columns
+            first = "; ".join(
+                ", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
+                for row in offending
+            )
+            raise CheckFailedError(
+                path.stem,
+                int(total),
+                f"{_check_meaning(sql)} (date {parameters['snapshot_date']}; first rows: {first})",
+            )
+
+
+def _check_meaning(sql: str) -> str:
+    """The sentence of a check's header that says what a failure means."""
+    for line in sql.splitlines():
+        if line.startswith("-- A failure means"):
+            return line.removeprefix("-- ").rstrip(".")
+    return "offending rows found"
 
 
 def _replace_date(

@@ -7,8 +7,9 @@ environment: commands build a ``Settings`` and pass it down.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -40,6 +41,29 @@ class Settings(BaseSettings):
     # Users are scored in hash partitions so one partition's aggregates fit in memory; 1M users
     # take about 1 GB in one partition.
     user_partitions: int = Field(default=1, ge=1, description="hash partitions of users per date")
+
+    # --- run safety -------------------------------------------------------------------------
+    # A few bad rows are quarantined and the run goes on; many mean a broken export upstream,
+    # and publishing scores computed from half a table would mislead: stop instead.
+    max_bad_row_share: float = Field(
+        default=0.05, ge=0, le=1, description="share of a table's new rows that may be bad"
+    )
+    # Users do not vanish overnight: far fewer scored users than the previous snapshot means
+    # missing exports, so the run stops before publishing.
+    max_scored_users_drop: float = Field(
+        default=0.10, ge=0, le=1, description="share of scored users a date may lose vs the last"
+    )
+    lock_wait_seconds: float = Field(
+        default=0, ge=0, description="seconds a run waits for another run to finish (0: refuse)"
+    )
+    io_retries: int = Field(
+        default=2, ge=0, description="retries of a step that failed reading or writing files"
+    )
+
+    # --- schedule (sesame serve) ------------------------------------------------------------
+    schedule_cron: str = Field(default="0 2 * * *", description="when `sesame serve` runs")
+    # UTC has no daylight saving: a 02:00 run never moves or runs twice.
+    schedule_timezone: str = Field(default="UTC", description="time zone of the schedule")
 
     # --- scoring windows (days / months) ------------------------------------------------------
     # A credit record looks back two years for payment behaviour, like most bureau scorecards.
@@ -121,6 +145,17 @@ class Settings(BaseSettings):
         default=12, description="month-end snapshots a nightly run makes sure exist before D"
     )
 
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as UTC or Asia/Shanghai"
+            ) from error
+        return value
+
     def database_path(self) -> Path:
         return self.warehouse / "sesame.duckdb"
 
@@ -149,4 +184,5 @@ class Settings(BaseSettings):
             "spree_amount_cny": self.spree_amount_cny,
             "churn_changes": self.churn_changes,
             "report_months": self.report_history_months,
+            "max_scored_users_drop": self.max_scored_users_drop,
         }

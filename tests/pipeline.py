@@ -24,7 +24,7 @@ def run(settings: Settings, dates: list[date], exports: Exports | None = None) -
     card = load_scorecard()
     run_id = new_run_id("test", dates[-1] if dates else None)
     with warehouse_lock(settings), building(settings, run_id) as con:
-        ingested = ingest_exports(con, settings.input, run_id)
+        ingested = ingest_exports(con, settings.input, run_id, settings.max_bad_row_share)
         for snapshot_date in dates:
             score_date(con, settings, card, snapshot_date, run_id)
     return ingested

@@ -43,16 +43,31 @@ AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD [default: yesterday]")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="debug lines, Prefect's own logs, and tracebacks on errors"
+    ),
+]
+# set by the command; main() prints a traceback for unexpected errors when it is on
+_VERBOSE = {"on": False}
 
 
-def _log_progress(quiet: bool) -> None:
-    """Progress lines (one per table ingested and per date scored) on stderr."""
-    handler = RichHandler(console=err, show_path=False, show_level=False, markup=False)
-    handler.setFormatter(logging.Formatter("%(message)s", datefmt="%H:%M:%S"))
+def _log_progress(quiet: bool, verbose: bool = False) -> None:
+    """Progress lines (one per step, table ingested and date scored) on stderr."""
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose exclude each other")
+    _VERBOSE["on"] = verbose
+    handler = RichHandler(
+        console=err, show_path=verbose, show_level=verbose, markup=False, log_time_format="%X"
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("sesame")
     logger.handlers[:] = [handler]
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
+    if verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
 class Every(StrEnum):
@@ -60,13 +75,23 @@ class Every(StrEnum):
     day = "day"
 
 
-def _settings(warehouse: Path | None = None, input_dir: Path | None = None) -> Settings:
-    overrides: dict[str, Any] = {}
+def _settings(
+    warehouse: Path | None = None, input_dir: Path | None = None, **overrides: Any
+) -> Settings:
+    from pydantic import ValidationError
+
     if warehouse is not None:
         overrides["warehouse"] = warehouse
     if input_dir is not None:
         overrides["input"] = input_dir
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"SESAME_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise UsageError(f"bad setting: {problems}") from None
 
 
 def _date(value: str | None, option: str) -> date:
@@ -119,17 +144,20 @@ def _print_summary(summary: Any, settings: Settings) -> None:
 
 
 def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
-    from sesame.flows.prefect_env import configure_prefect
+    """Runs one flow. Without PREFECT_API_URL, against a Prefect API server started for this
+    run as a child that dies with the process (see sesame.flows.prefect_server)."""
+    from sesame.flows.prefect_env import configure_prefect, prefect_api
 
     configure_prefect(settings)
-    from sesame.flows.nightly import backfill_flow, nightly_flow, report_flow
+    with prefect_api(services=False):
+        from sesame.flows.nightly import backfill_flow, nightly_flow, report_flow
 
-    flows: dict[str, Any] = {
-        "nightly": nightly_flow,
-        "backfill": backfill_flow,
-        "report": report_flow,
-    }
-    return flows[kind](settings=settings, **parameters)
+        flows: dict[str, Any] = {
+            "nightly": nightly_flow,
+            "backfill": backfill_flow,
+            "report": report_flow,
+        }
+        return flows[kind](settings=settings, **parameters)
 
 
 @app.command()
@@ -138,9 +166,10 @@ def nightly(
     input_dir: InputOption = None,
     warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends)."""
-    _log_progress(quiet)
+    _log_progress(quiet, verbose)
     settings = _settings(warehouse, input_dir)
     summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"))
     if not quiet:
@@ -156,11 +185,12 @@ def backfill(
     input_dir: InputOption = None,
     warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Snapshots for past dates, point in time, oldest first."""
     from sesame.scoring import month_ends_between
 
-    _log_progress(quiet)
+    _log_progress(quiet, verbose)
     first, last = _date(start, "--start"), _date(end, "--end")
     if first > last:
         raise UsageError(f"--start {first} is after --end {last}")
@@ -181,9 +211,10 @@ def report(
     as_of: AsOfOption = None,
     warehouse: WarehouseOption = None,
     quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write the reports for D again, from the warehouse's snapshots."""
-    _log_progress(quiet)
+    _log_progress(quiet, verbose)
     settings = _settings(warehouse)
     day = _date(as_of, "--as-of")
     from sesame.warehouse import connect_read_only
@@ -395,11 +426,82 @@ def generate(
     out.print(f"{total:,} rows in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s)")
 
 
+@app.command()
+def serve(
+    input_dir: InputOption = None,
+    warehouse: WarehouseOption = None,
+    cron: Annotated[
+        str | None,
+        typer.Option("--cron", help="schedule, cron syntax [default: 0 2 * * *, daily at 02:00]"),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA time zone of the schedule [default: UTC]")
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", help="port of the embedded Prefect server and its UI")
+    ] = 4200,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the nightly flow on its schedule with Prefect (each run scores the previous day).
+
+    Without PREFECT_API_URL it starts Prefect's server itself (embedded, state under the
+    warehouse, UI on --port); with it, it uses that server (e.g. `prefect server start`)."""
+    _log_progress(False, verbose)
+    schedule: dict[str, Any] = {}
+    if cron is not None:
+        schedule["schedule_cron"] = cron
+    if timezone is not None:
+        schedule["schedule_timezone"] = timezone
+    settings = _settings(warehouse, input_dir, **schedule)
+    # scheduled runs start in Prefect's working directory: absolute paths
+    settings = settings.model_copy(
+        update={"warehouse": settings.warehouse.resolve(), "input": settings.input.resolve()}
+    )
+    from sesame.flows.prefect_env import configure_prefect, prefect_api
+
+    # scheduled runs log through Prefect (to the UI), sesame's progress lines included
+    os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "sesame"
+    os.environ["PREFECT_LOGGING_LEVEL"] = "DEBUG" if verbose else "INFO"
+    configure_prefect(settings)
+    embedded = "PREFECT_API_URL" not in os.environ
+    # the server first: Prefect reads PREFECT_API_URL when it is imported
+    with prefect_api(services=True, port=port) as api_url:
+        from prefect import serve as prefect_serve
+
+        from sesame.flows.serve import build_deployment
+
+        deployment = build_deployment(settings)
+        err.print(
+            f"serving sesame-nightly on '{settings.schedule_cron}' ({settings.schedule_timezone}) "
+            f"for {settings.warehouse}; Prefect API {api_url}"
+            + (" (embedded; UI at " + api_url.removesuffix("/api") + ")" if embedded else "")
+            + ". Ctrl-C stops.",
+            soft_wrap=True,
+        )
+        prefect_serve(deployment, print_starting_message=False)
+
+
 def main() -> None:
-    """Entry point: files private to the user, errors as one clear line and an exit code."""
+    """Entry point: files private to the user, errors as one clear line and an exit code a
+    scheduler can act on (see the README's exit codes)."""
     os.umask(0o077)
     try:
         app()
     except SesameError as error:
-        err.print(f"[red]error:[/red] {error}")
+        err.print("[red]error:[/red] ", end="")
+        err.print(str(error), soft_wrap=True, markup=False)
         sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]: nothing was published")
+        sys.exit(130)
+    except Exception as error:  # an unexpected failure: one line, the traceback with --verbose
+        if _VERBOSE["on"]:
+            err.print_exception()
+        err.print("[red]error:[/red] ", end="")
+        err.print(
+            f"unexpected {type(error).__name__}: {error} "
+            "(nothing was published; --verbose shows the traceback)",
+            soft_wrap=True,
+            markup=False,
+        )
+        sys.exit(1)

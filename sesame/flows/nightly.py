@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
 
 from sesame.flows import tasks
-from sesame.reports import discard_report_folder, publish_report_folder
-from sesame.runs import RunSummary, new_run_id
+from sesame.reports import report_folder
+from sesame.runs import (
+    RunSummary,
+    insert_runs,
+    new_run_id,
+    read_run_logs,
+    remove_run_logs,
+    run_log_path,
+    write_run_log,
+)
 from sesame.settings import Settings
 from sesame.transforms.scorecard import load_scorecard
-from sesame.warehouse import (
-    building,
-    building_connection,
-    discard_partitions,
-    publish_partitions,
-    warehouse_lock,
-)
+from sesame.warehouse import building, building_connection, pause_point, warehouse_lock
+
+log = logging.getLogger(__name__)
 
 
 def _run(
@@ -27,46 +35,90 @@ def _run(
 ) -> RunSummary:
     """Ingest, score ``dates`` (nightly: missing month-ends, then ``as_of``), report, audit and
     publish: all on one private copy of the warehouse, published in one step."""
+    progress = logging.getLogger("sesame")
+    if progress.level == logging.NOTSET:  # a scheduled run: the CLI did not set it up
+        progress.setLevel(logging.INFO)
     card = load_scorecard()
     run_id = new_run_id(command, as_of)
     summary = RunSummary(run_id, command, as_of, str(settings.warehouse), card.model_version)
-    partitions: list[tuple[Path, Path]] = []
-    report_folder: Path | None = None
+    moves: list[tuple[Path, Path]] = []  # written aside, moved in place on publish
     with warehouse_lock(settings):
+        write_run_log(settings, summary.row("running"))
+        pause_point("started")
         try:
-            with building(settings, run_id):
+            # no local name for the connection: a failed run's traceback must not hold it
+            with building(settings, run_id, summary.steps, moves):
+                earlier_runs, earlier_logs = read_run_logs(settings, exclude=run_id)
+                insert_runs(building_connection(run_id), earlier_runs)
                 if command != "report":
-                    summary.ingested = tasks.ingest(run_id, settings.input)
+                    with summary.step("ingest", settings):
+                        summary.ingested = tasks.ingest(run_id, settings)
                 if command == "nightly":
                     history = tasks.plan_history(
                         run_id, as_of, settings.history_months, card.model_version
                     )
                     dates = [*history, as_of]
-                for snapshot_date in dates:
-                    summary.dates.append(tasks.score(run_id, settings, card, snapshot_date))
-                partitions = tasks.write_partitions(run_id, settings, dates)
+                with summary.step("score", settings):
+                    for snapshot_date in dates:
+                        summary.dates.append(tasks.score(run_id, settings, card, snapshot_date))
+                with summary.step("parquet copies", settings):
+                    moves += tasks.write_partitions(run_id, settings, dates)
                 if reports:
-                    summary.reports = tasks.reports(run_id, settings, card, as_of)
-                    report_folder = tasks.report_files(run_id, settings, as_of)
+                    with summary.step("reports", settings):
+                        summary.reports = tasks.reports(run_id, settings, card, as_of)
+                        folder = tasks.report_files(run_id, settings, as_of)
+                        summary.report_folder = report_folder(settings, as_of)
+                        moves.append((folder, summary.report_folder))
                 summary.record(building_connection(run_id))
-        except BaseException:
-            discard_partitions(partitions)
-            discard_report_folder(report_folder)
+        except BaseException as error:
+            summary.finished_at = datetime.now()
+            write_run_log(settings, summary.row("failed", _one_line(error)))
             raise
-        publish_partitions(partitions)
-        if report_folder is not None:
-            summary.report_folder = publish_report_folder(report_folder, settings, as_of)
+        remove_run_logs([*earlier_logs, run_log_path(settings, run_id)])
+    log.info("published %s in %.1f s", settings.database_path(), summary.seconds)
     create_markdown_artifact(
         key=f"sesame-{command}", markdown=summary.markdown(), description=f"{command} {as_of}"
     )
     return summary
 
 
-@flow(name="sesame-nightly", flow_run_name="nightly {as_of}", validate_parameters=False)
-def nightly_flow(as_of: date, settings: Settings) -> RunSummary:
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:1000]
+
+
+def _nightly_run_name() -> str:
+    parameters = flow_run.parameters
+    as_of = parameters.get("as_of")
+    if as_of is None:
+        settings = settings_from(parameters.get("settings"))
+        as_of = previous_day(settings.schedule_timezone)
+    return f"nightly {as_of}"
+
+
+@flow(name="sesame-nightly", flow_run_name=_nightly_run_name, validate_parameters=False)
+def nightly_flow(
+    as_of: date | None = None, settings: Settings | dict[str, Any] | None = None
+) -> RunSummary:
     """Ingest, validate, aggregate, score and snapshot for ``as_of`` (and missing month-ends),
-    then the reports for ``as_of``."""
-    return _run("nightly", settings, as_of, [], reports=True)
+    then the reports for ``as_of``. Without ``as_of`` (a scheduled run): yesterday in the
+    schedule's time zone. ``settings`` may come as a dict (a deployment's parameters)."""
+    settings = settings_from(settings)
+    return _run(
+        "nightly", settings, as_of or previous_day(settings.schedule_timezone), [], reports=True
+    )
+
+
+def settings_from(value: Settings | dict[str, Any] | None) -> Settings:
+    if isinstance(value, Settings):
+        return value
+    return Settings(**(value or {}))
+
+
+def previous_day(timezone: str, now: datetime | None = None) -> date:
+    """The day before today in ``timezone``: the day a run after midnight scores."""
+    current = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone))
+    return current.date() - timedelta(days=1)
 
 
 @flow(name="sesame-backfill", flow_run_name="backfill {start} to {end}", validate_parameters=False)

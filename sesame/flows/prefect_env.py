@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from sesame.settings import Settings
 from sesame.warehouse import ensure_private_dir
@@ -28,3 +30,20 @@ def configure_prefect(settings: Settings) -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+@contextlib.contextmanager
+def prefect_api(*, services: bool, port: int | None = None) -> Iterator[str]:
+    """The Prefect API for the block: ``PREFECT_API_URL`` when set, else a server of our own
+    (a child process that dies with this one, even when it is killed)."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield os.environ["PREFECT_API_URL"]
+        return
+    from sesame.flows.prefect_server import prefect_server
+
+    with prefect_server(services=services, port=port) as url:
+        os.environ["PREFECT_API_URL"] = url
+        try:
+            yield url
+        finally:
+            del os.environ["PREFECT_API_URL"]

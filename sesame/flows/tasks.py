@@ -1,19 +1,24 @@
 """Prefect tasks: thin typed wrappers over ingest, the SQL models and the scorecard.
 
 Tasks share the run's DuckDB connection to its private copy of the warehouse, looked up by run
-id (Prefect records the id, never the connection). None caches results or retries: a retry
-would run on a half-changed copy. I/O that fails for passing reasons (reading export files)
-fails the run before anything is published, and the next run starts clean.
+id (Prefect records the id, never the connection). None caches results.
+
+Only the steps that read or write files retry, and only on an operating-system error (a
+network file system that hiccups); bad data never retries. They are safe to retry: ingest loads
+each table in one transaction and skips the tables already loaded, and the file writers write
+aside and overwrite. Scoring and reports are pure computation on the copy: they do not retry.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from sesame.errors import SesameError
 from sesame.ingest import TableIngest, ingest_exports
 from sesame.reports import ReportSummary, build_reports, write_report_files
 from sesame.scoring import DateResult, missing_dates, month_ends_before, score_date
@@ -21,11 +26,34 @@ from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard
 from sesame.warehouse import building_connection, write_snapshot_partitions
 
+IO_RETRY_DELAYS = [2.0, 10.0]  # seconds before the first and later retries
 
-@task(name="ingest exports", cache_policy=NO_CACHE)
-def ingest(run_id: str, input_dir: Path) -> list[TableIngest]:
-    """Loads the export files not ingested yet; bad rows go to quarantine."""
-    return ingest_exports(building_connection(run_id), input_dir, run_id)
+
+def transient_io_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: an operating-system error, never a data error of sesame's."""
+    error = state.data
+    return isinstance(error, OSError) and not isinstance(error, SesameError)
+
+
+def io_task(name: str, **options: Any) -> Any:
+    """A task that reads or writes files: retried on transient I/O errors only."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=len(IO_RETRY_DELAYS),
+        retry_delay_seconds=IO_RETRY_DELAYS,
+        retry_condition_fn=transient_io_error,
+        **options,
+    )
+
+
+@io_task("ingest exports")
+def ingest(run_id: str, settings: Settings) -> list[TableIngest]:
+    """Loads the export files not ingested yet; bad rows go to quarantine, and too many bad
+    rows in a table stop the run (the circuit breaker)."""
+    return ingest_exports(
+        building_connection(run_id), settings.input, run_id, settings.max_bad_row_share
+    )
 
 
 @task(name="plan history", cache_policy=NO_CACHE)
@@ -41,7 +69,7 @@ def score(run_id: str, settings: Settings, card: Scorecard, snapshot_date: date)
     return score_date(building_connection(run_id), settings, card, snapshot_date, run_id)
 
 
-@task(name="write parquet copies", cache_policy=NO_CACHE)
+@io_task("write parquet copies")
 def write_partitions(run_id: str, settings: Settings, dates: list[date]) -> list[tuple[Path, Path]]:
     """Writes each scored date's Parquet copy aside, to be moved in place on publish."""
     return write_snapshot_partitions(building_connection(run_id), settings, dates, run_id)
@@ -53,7 +81,7 @@ def reports(run_id: str, settings: Settings, card: Scorecard, report_date: date)
     return build_reports(building_connection(run_id), settings, card, report_date)
 
 
-@task(name="write report files", cache_policy=NO_CACHE)
+@io_task("write report files")
 def report_files(run_id: str, settings: Settings, report_date: date) -> Path:
     """Writes the reports' CSV, Parquet and HTML aside, to be moved in place on publish."""
     return write_report_files(building_connection(run_id), settings, report_date, run_id)

@@ -94,7 +94,9 @@ def test_sql_is_read_only(warehouse: Settings, statement: str) -> None:
     before = warehouse.database_path().read_bytes()
     result = sesame("sql", statement, "--warehouse", str(warehouse.warehouse))
     assert result.returncode == 2
-    assert "error:" in result.stderr
+    keyword = statement.split()[0].upper()
+    expected = "exactly one statement" if ";" in statement else f"{keyword} is refused"
+    assert expected in result.stderr, result.stderr
     assert warehouse.database_path().read_bytes() == before
 
 

@@ -72,5 +72,11 @@ create table if not exists runs (
     users_scored bigint not null,
     model_version varchar not null,
     contract_version varchar not null,
-    sesame_version varchar not null
+    sesame_version varchar not null,
+    error varchar,
+    step_seconds json
 );
+
+-- warehouses made before runs recorded failures and step timings
+alter table runs add column if not exists error varchar;
+alter table runs add column if not exists step_seconds json;

@@ -1,0 +1,43 @@
+"""``sesame serve``: the nightly flow as a Prefect deployment on a cron schedule.
+
+A schedule needs a Prefect server with its scheduler (Prefect's temporary server schedules
+nothing). Two ways to run it:
+
+- embedded (default): ``sesame serve`` starts Prefect's server itself, as its own child process
+  with its state under the warehouse, with the scheduler and the UI, then serves the flow;
+- with a Prefect server of your own (``prefect server start``): set ``PREFECT_API_URL`` and
+  ``sesame serve`` registers the deployment there and runs its flow runs.
+
+Each scheduled run scores the previous day in the schedule's time zone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.schedules import Cron
+
+from sesame.errors import UsageError
+from sesame.flows.nightly import nightly_flow
+from sesame.settings import Settings
+
+DEPLOYMENT_NAME = "nightly"
+
+
+def build_deployment(settings: Settings) -> Any:
+    """The nightly deployment: the flow, its cron schedule in its time zone, its settings."""
+    try:
+        schedule = Cron(settings.schedule_cron, timezone=settings.schedule_timezone)
+    except ValueError as error:
+        raise UsageError(f"SESAME_SCHEDULE_CRON: {error}") from error
+    return nightly_flow.to_deployment(
+        name=DEPLOYMENT_NAME,
+        schedule=schedule,
+        parameters={"settings": settings.model_dump(mode="json")},
+        description=(
+            f"sesame nightly for the previous day ({settings.schedule_timezone}), "
+            f"warehouse {settings.warehouse}"
+        ),
+        tags=["sesame"],
+        enforce_parameter_schema=False,
+    )

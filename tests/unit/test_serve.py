@@ -1,0 +1,85 @@
+"""``sesame serve``: the deployment and its schedule, built as configured (no clock involved)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from sesame.errors import UsageError
+from sesame.flows.nightly import previous_day
+from sesame.flows.serve import build_deployment
+from sesame.settings import Settings
+
+
+def test_the_deployment_runs_the_nightly_flow_at_two_by_default(tmp_path: Path) -> None:
+    settings = Settings(warehouse=tmp_path / "w", input=tmp_path / "in")
+    deployment = build_deployment(settings)
+    assert deployment.name == "nightly"
+    assert deployment.flow_name == "sesame-nightly"
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.cron == "0 2 * * *"
+    assert schedule.schedule.timezone == "UTC"
+    assert schedule.active
+    parameters = deployment.parameters["settings"]
+    assert parameters["warehouse"] == str(tmp_path / "w")
+    assert parameters["input"] == str(tmp_path / "in")
+    assert "as_of" not in deployment.parameters  # each run scores its previous day
+
+
+def test_the_schedule_and_its_time_zone_are_configurable(tmp_path: Path) -> None:
+    settings = Settings(
+        warehouse=tmp_path, schedule_cron="30 4 * * *", schedule_timezone="Asia/Shanghai"
+    )
+    (schedule,) = build_deployment(settings).schedules
+    assert schedule.schedule.cron == "30 4 * * *"
+    assert schedule.schedule.timezone == "Asia/Shanghai"
+
+
+def test_a_bad_cron_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="SESAME_SCHEDULE_CRON"):
+        build_deployment(Settings(warehouse=tmp_path, schedule_cron="0 25 * * *"))
+
+
+def test_an_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings(schedule_timezone="Mars/Olympus_Mons")
+
+
+@pytest.mark.parametrize(
+    ("now", "timezone", "expected"),
+    [
+        # 02:00 in Shanghai is 18:00 UTC the day before: the run scores the Shanghai yesterday
+        (datetime(2026, 11, 22, 18, 0, tzinfo=UTC), "Asia/Shanghai", date(2026, 11, 22)),
+        (datetime(2026, 11, 22, 18, 0, tzinfo=UTC), "UTC", date(2026, 11, 21)),
+        (datetime(2026, 3, 1, 2, 0, tzinfo=UTC), "UTC", date(2026, 2, 28)),
+    ],
+)
+def test_a_scheduled_run_scores_the_previous_day_in_its_time_zone(
+    now: datetime, timezone: str, expected: date
+) -> None:
+    assert previous_day(timezone, now) == expected
+
+
+def test_serve_with_a_bad_schedule_stops_before_starting_anything(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sesame",
+            "serve",
+            "--warehouse",
+            str(tmp_path),
+            "--timezone",
+            "Mars/Olympus_Mons",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SESAME_SCHEDULE_TIMEZONE" in result.stderr and "unknown time zone" in result.stderr
