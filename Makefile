@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-10-31
 WAREHOUSE ?= warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format lock docs update-golden sample clean
+.PHONY: help setup run test lint format lock docs update-golden sample bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,8 +30,8 @@ test: setup lint ## lint, then run the whole test suite
 	$(BIN)/pytest
 
 lint: setup ## ruff, mypy and sqlfluff
-	$(BIN)/ruff check sesame tests
-	$(BIN)/ruff format --check sesame tests
+	$(BIN)/ruff check sesame tests benchmarks
+	$(BIN)/ruff format --check sesame tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint sesame/sql --disable-progress-bar --nocolor
 
@@ -53,6 +53,9 @@ update-golden: setup ## rewrite tests/golden/ from the sample (review the diff!)
 sample: setup ## regenerate sample_data/ (deterministic)
 	rm -rf sample_data
 	$(BIN)/sesame generate --out sample_data --users 3000 --months 26 --seed 7 --end $(SAMPLE_AS_OF)
+
+bench: setup ## benchmark the nightly job against a bare DuckDB read (1M users; BENCH_ARGS="--users 200000" to shrink)
+	$(BIN)/python -m benchmarks.run --prefect-server $(BENCH_ARGS)
 
 clean: ## remove the warehouse and caches (keeps .venv/)
 	rm -rf $(WAREHOUSE) .pytest_cache .mypy_cache .ruff_cache
