@@ -182,7 +182,7 @@ def _rule_checks(table: Table) -> tuple[list[str], dict[str, object]]:
     checks: list[str] = []
     values: dict[str, object] = {}
     for column in table.columns:
-        name = _quoted(column.name)
+        name = f"loaded.{_quoted(column.name)}"
         if not column.nullable:
             checks.append(f"case when {name} is null then '{column.name} is null' end")
         if column.values is not None:
@@ -214,16 +214,15 @@ def _rule_checks(table: Table) -> tuple[list[str], dict[str, object]]:
                 f"case when {name} > ${parameter} "
                 f"then '{column.name} must be <= {column.maximum:g}' end"
             )
-    key = ", ".join(_quoted(k) for k in table.primary_key)
-    checks.append(
-        f"case when count(*) over (partition by source_file, {key}) > 1 "
+    checks.append(  # duplicate_keys: the keys a file holds more than once (see _ingest_table)
+        "case when duplicate_keys.source_path is not null "
         f"then 'duplicate key ({', '.join(table.primary_key)}) within the file' end"
     )
     for user_key in table.user_keys:
-        name = _quoted(user_key)
+        name = f"loaded.{_quoted(user_key)}"
         checks.append(
             f"case when {name} is not null and not exists "
-            f"(select 1 from stg_users where stg_users.user_id = loaded.{name}) "
+            f"(select 1 from stg_users where stg_users.user_id = {name}) "
             f"then '{user_key} is not a known user' end"
         )
     return checks, values
@@ -293,7 +292,6 @@ def _ingest_table(
 ) -> TableIngest:
     staging = read_sql(f"staging/stg_{table.name}")
     target = f"stg_{table.name}"
-    columns = ", ".join(_quoted(c) for c in table.column_names)
     if not files:
         return TableIngest(table.name, 0, 0, 0)
 
@@ -304,17 +302,46 @@ def _ingest_table(
             "source_modified_ns": [f.modified_ns for f in files],
         }
     )
+    key = table.primary_key
+    key_list = ", ".join(_quoted(k) for k in key)
+    checks, values = _rule_checks(table)
+    parameters = values | {"files": [str(f.path) for f in files]}
     con.register("export_files_frame", file_frame)
     try:
+        # keys the new rows hold more than once (usually none): one hash aggregate over the
+        # key columns alone; then, among those keys only, the ones repeated within a file
         execute(
             con,
-            "create or replace temp table loaded as "
-            f"select staged.* exclude (source_path), export_files.source_file, "
-            "export_files.source_modified_ns "
-            f"from ({staging}) as staged "
+            f"create or replace temp table repeated_keys as select {key_list} "
+            f"from ({staging}) group by all having count(*) > 1",
+            parameters,
+        )
+        in_repeated = " and ".join(
+            f"repeated_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
+        )
+        execute(
+            con,
+            f"create or replace temp table duplicate_keys as select source_path, {key_list} "
+            f"from ({staging}) as loaded "
+            f"where exists (select 1 from repeated_keys where {in_repeated}) "
+            "group by all having count(*) > 1",
+            parameters,
+        )
+        same_key = " and ".join(
+            f"duplicate_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
+        )
+        execute(
+            con,
+            "create or replace temp table checked as "
+            "select loaded.* exclude (source_path), export_files.source_file, "
+            "export_files.source_modified_ns, "
+            f"nullif(concat_ws('; ', {', '.join(checks)}), '') as quarantine_reason "
+            f"from ({staging}) as loaded "
             "inner join export_files_frame as export_files "
-            "on staged.source_path = export_files.path",
-            {"files": [str(f.path) for f in files]},
+            "on loaded.source_path = export_files.path "
+            "left join duplicate_keys on duplicate_keys.source_path = loaded.source_path "
+            f"and {same_key}",
+            parameters,
         )
     except duckdb.Error as error:
         # the failed statement aborted the table's transaction: find the culprit outside it
@@ -327,14 +354,6 @@ def _ingest_table(
     finally:
         con.unregister("export_files_frame")
 
-    checks, values = _rule_checks(table)
-    execute(
-        con,
-        "create or replace temp table checked as "
-        f"select loaded.*, nullif(concat_ws('; ', {', '.join(checks)}), '') as quarantine_reason "
-        "from loaded",
-        values,
-    )
     check_bad_row_share(con, table, max_bad_row_share)
     row_json = ", ".join(f"{_quoted(c)} := {_quoted(c)}" for c in table.column_names)
     execute(
@@ -344,29 +363,8 @@ def _ingest_table(
         "from checked where quarantine_reason is not null order by source_file",
         {"table": table.name, "run_id": run_id},
     )
-    key = table.primary_key
-    key_list = ", ".join(_quoted(k) for k in key)
-    key_match = " and ".join(f"incoming.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
-    execute(
-        con,
-        "create or replace temp table incoming as "
-        f"select {columns}, source_file, source_modified_ns, $run_id as ingest_run_id "
-        "from checked where quarantine_reason is null "
-        f"qualify row_number() over (partition by {key_list} "
-        "order by source_modified_ns desc, source_file desc) = 1",
-        {"run_id": run_id},
-    )
-    # the later file wins, also against rows of earlier nights
-    con.execute(
-        f"delete from {target} where exists (select 1 from incoming where {key_match} and "
-        f"(incoming.source_modified_ns > {target}.source_modified_ns or "
-        f"(incoming.source_modified_ns = {target}.source_modified_ns "
-        f"and incoming.source_file > {target}.source_file)))"
-    )
-    con.execute(
-        f"insert into {target} by name select incoming.* from incoming "
-        f"where not exists (select 1 from {target} where {key_match})"
-    )
+    repeated = bool(con.execute("select exists (from repeated_keys)").fetchall()[0][0])
+    _merge(con, table, target, repeated, run_id)
     counts = con.execute(
         "select source_file, count(*), count(quarantine_reason) from checked group by source_file"
     ).fetchall()
@@ -386,13 +384,51 @@ def _ingest_table(
     con.register("manifest_frame", manifest)
     con.execute("insert into ingested_files by name select * from manifest_frame")
     con.unregister("manifest_frame")
-    con.execute("drop table loaded; drop table checked; drop table incoming")
+    con.execute("drop table checked; drop table duplicate_keys; drop table repeated_keys")
     return TableIngest(
         table.name,
         len(files),
         sum(v[0] for v in by_file.values()),
         sum(v[1] for v in by_file.values()),
     )
+
+
+def _merge(
+    con: duckdb.DuckDBPyConnection, table: Table, target: str, repeated: bool, run_id: str
+) -> None:
+    """Merges the good rows of ``checked`` into ``stg_<table>`` by key: the later file wins
+    (newer modification time; on a tie, the later path), also against earlier nights' rows.
+
+    The costly parts run only when needed: the window over the new rows when a key repeats
+    among them (``repeated``); the delete and anti-join when the table holds rows already."""
+    key = table.primary_key
+    key_list = ", ".join(_quoted(k) for k in key)
+    columns = ", ".join(_quoted(c) for c in table.column_names)
+    good = (
+        f"select {columns}, source_file, source_modified_ns, $run_id as ingest_run_id "
+        "from checked where quarantine_reason is null"
+    )
+    if repeated:  # a key among the new rows more than once: the later file's row wins
+        good += (
+            f" qualify row_number() over (partition by {key_list} "
+            "order by source_modified_ns desc, source_file desc) = 1"
+        )
+    if not con.execute(f"select exists (select 1 from {target})").fetchall()[0][0]:
+        execute(con, f"insert into {target} by name {good}", {"run_id": run_id})
+        return
+    execute(con, f"create or replace temp table incoming as {good}", {"run_id": run_id})
+    key_match = " and ".join(f"incoming.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
+    con.execute(
+        f"delete from {target} where exists (select 1 from incoming where {key_match} and "
+        f"(incoming.source_modified_ns > {target}.source_modified_ns or "
+        f"(incoming.source_modified_ns = {target}.source_modified_ns "
+        f"and incoming.source_file > {target}.source_file)))"
+    )
+    con.execute(
+        f"insert into {target} by name select incoming.* from incoming "
+        f"where not exists (select 1 from {target} where {key_match})"
+    )
+    con.execute("drop table incoming")
 
 
 def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:

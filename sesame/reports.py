@@ -136,7 +136,7 @@ def _stuck(con: duckdb.DuckDBPyConnection, report_date: date) -> dict[str, str]:
     """report_stuck_users and report_stuck_factors from the month-end scores (Polars)."""
     month_ends = con.sql("select * from int_month_end_scores").pl().lazy()
     users = stuck_users(month_ends).collect()
-    factors = stuck_factors(month_ends).collect()
+    factors = stuck_factors(month_ends, stuck=users.lazy()).collect()
     con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)
     try:

@@ -201,7 +201,9 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
         pl.col(f"raw_{c.name}").round(0).cast(pl.Int32).alias(points_column(c.name))
         for c in card.characteristics
     ]
-    scored = with_raw.with_columns(*sub_scores, *whole_points).with_columns(
+    scored = reason_columns(
+        with_raw.with_columns(*sub_scores, *whole_points), card
+    ).with_columns(
         pl.when(scorable)
         .then(
             pl.lit(card.base_points)
@@ -209,7 +211,6 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
         )
         .cast(pl.Int32)
         .alias("score"),
-        reasons_expr(card).alias("reasons"),
     )
     return (
         scored.with_columns(
@@ -226,31 +227,41 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
     )
 
 
-def reasons_expr(card: Scorecard) -> pl.Expr:
-    """Up to four reason codes, most points lost against the best bin first (ties: card order).
+def reason_columns(frame: pl.LazyFrame, card: Scorecard) -> pl.LazyFrame:
+    """Adds ``reasons``: up to four reason codes, most points lost against the best bin first
+    (ties: card order). A code's loss is the sum of the losses of the characteristics that
+    report it. Needs the ``raw_<characteristic>`` columns.
 
-    A code's loss is the sum of the losses of the characteristics that report it.
+    Vectorised over columns, not rows: each of the four rounds takes the largest remaining
+    loss across the codes (the first code in card order on a tie) and removes it.
     """
     by_code: dict[str, list[Characteristic]] = {}
     for characteristic in card.characteristics:
         by_code.setdefault(characteristic.reason_code, []).append(characteristic)
-    losses = pl.concat_list(
-        pl.struct(
-            pl.sum_horizontal(
-                pl.lit(c.best_points) - pl.col(f"raw_{c.name}") for c in characteristics
-            ).alias("loss"),
-            pl.lit(code).alias("code"),
-        )
+    codes = list(by_code)
+    loss = {code: f"_loss_{i}" for i, code in enumerate(codes)}
+    picked = [f"_reason_{k}" for k in range(REASON_LIMIT)]
+    frame = frame.with_columns(
+        pl.sum_horizontal(
+            pl.lit(c.best_points) - pl.col(f"raw_{c.name}") for c in characteristics
+        ).alias(loss[code])
         for code, characteristics in by_code.items()
     )
-    element = pl.element()
-    loss = element.struct.field("loss")
-    return (
-        losses.list.eval(element.sort_by(loss, descending=True, maintain_order=True))
-        .list.eval(element.filter(loss > MIN_LOSS))
-        .list.head(REASON_LIMIT)
-        .list.eval(element.struct.field("code"))
-    )
+    for column in picked:
+        largest = pl.max_horizontal(pl.col(loss[code]) for code in codes)
+        choice: Any = pl.when(largest <= MIN_LOSS).then(pl.lit(None, dtype=pl.String))
+        for code in codes:
+            choice = choice.when(pl.col(loss[code]) == largest).then(pl.lit(code))
+        frame = frame.with_columns(choice.otherwise(None).alias(column)).with_columns(
+            pl.when(pl.col(column) == code)
+            .then(pl.lit(float("-inf")))
+            .otherwise(pl.col(loss[code]))
+            .alias(loss[code])
+            for code in codes
+        )
+    return frame.with_columns(
+        pl.concat_list(picked).list.drop_nulls().alias("reasons")
+    ).drop(*loss.values(), *picked)
 
 
 def scorecard_markdown(card: Scorecard) -> str:

@@ -80,20 +80,24 @@ def stuck_users(month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTH
 
 
 def stuck_factors(
-    month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTHS
+    month_end_scores: pl.LazyFrame,
+    *,
+    min_months: int = STUCK_MONTHS,
+    stuck: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Grain: one row per factor code seen at the latest month-end.
 
     share_stuck: stuck users whose latest month-end reasons hold the code, over stuck users;
     share_others: the same over every other user scored at that month-end; lift: their ratio
-    (null when no other user has the code).
+    (null when no other user has the code). ``stuck``: the result of ``stuck_users`` when the
+    caller has it already (computing it inside this plan is several times slower).
     """
     latest = month_end_scores.filter(
         (pl.col("months_back") == 0) & pl.col("score").is_not_null()
     ).select("user_id", "reasons")
-    stuck = stuck_users(month_end_scores, min_months=min_months).select(
-        "user_id", pl.lit(True).alias("is_stuck")
-    )
+    if stuck is None:
+        stuck = stuck_users(month_end_scores, min_months=min_months)
+    stuck = stuck.select("user_id", pl.lit(True).alias("is_stuck"))
     users = latest.join(stuck, on="user_id", how="left").with_columns(
         pl.col("is_stuck").fill_null(False)
     )
