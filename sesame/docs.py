@@ -18,6 +18,8 @@ DEFAULT_SHOWN = {
     "input": "the bundled sample_data/",
     "prefect_home": "<warehouse>/.prefect",
     "threads": "all cores",
+    "workers": "none (one process)",
+    "dask_address": "none",
 }
 
 

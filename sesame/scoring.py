@@ -5,14 +5,22 @@ intermediate models (point in time at each request's date), collects its aggrega
 Polars, scores them and stages its snapshot rows. Then the checks of ``sql/checks`` run on the
 staged rows, and only then are D's rows replaced in the warehouse tables (inside the run's
 private copy of the warehouse; see ``sesame.warehouse``).
+
+A partition can also run in another process (a Dask worker, see ``sesame.cluster``):
+``score_partition_to_parquet`` opens the copy read-only and writes the partition's staged rows
+as Parquet parts, and ``stage_parts`` loads them on the writer's connection before the same
+checks and replacement.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -21,7 +29,7 @@ from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
 from sesame.transforms.scorecard import Scorecard, score_features
-from sesame.warehouse import pause_point
+from sesame.warehouse import ALIAS, PRIVATE_FILE, configure, ensure_private_dir, pause_point
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +96,26 @@ def missing_dates(
     return [d for d in dates if d not in done]
 
 
+# The tables a partition stages, by the name of its Parquet part.
+PART_TABLES = {"snapshots": "new_snapshots", "features": "new_features", "repairs": "new_repairs"}
+
+
 def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace temp table new_snapshots as from score_snapshots limit 0")
     con.execute("drop table if exists new_features")
     con.execute("create or replace temp table new_repairs as from repair_decisions limit 0")
+
+
+def date_parameters(
+    settings: Settings, card: Scorecard, snapshot_date: date, run_id: str
+) -> dict[str, Any]:
+    """The bound parameters of one date's models (without ``partition``)."""
+    return settings.sql_parameters() | {
+        "snapshot_date": snapshot_date,
+        "model_version": card.model_version,
+        "run_id": run_id,
+        "partitions": settings.user_partitions,
+    }
 
 
 def score_date(
@@ -102,18 +126,21 @@ def score_date(
     run_id: str,
 ) -> DateResult:
     """Scores every user registered by ``snapshot_date`` and replaces that date's rows."""
-    parameters: dict[str, Any] = settings.sql_parameters() | {
-        "snapshot_date": snapshot_date,
-        "model_version": card.model_version,
-        "run_id": run_id,
-        "partitions": settings.user_partitions,
-    }
+    parameters = date_parameters(settings, card, snapshot_date, run_id)
     started = time.perf_counter()
     _stage_tables(con)
     for partition in range(settings.user_partitions):
         _score_partition(con, card, parameters | {"partition": partition})
+    return _check_and_replace(con, parameters, started)
+
+
+def _check_and_replace(
+    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], started: float
+) -> DateResult:
+    """Audits the staged rows of one date, then replaces that date's rows with them."""
+    snapshot_date = parameters["snapshot_date"]
     run_checks(con, parameters)
-    _replace_date(con, snapshot_date, card.model_version, run_id)
+    _replace_date(con, snapshot_date, parameters["model_version"], parameters["run_id"])
     pause_point("score")
     rows = con.execute(
         "select tier, count(*) from new_snapshots group by tier order by tier"
@@ -135,13 +162,98 @@ def score_date(
     return result
 
 
+@dataclass(frozen=True)
+class PartitionJob:
+    """One user partition of one date, to be scored in a process other than the writer's."""
+
+    database: Path  # the run's copy of the warehouse; its writer has detached it meanwhile
+    folder: Path  # where the partition's Parquet parts go, on storage the writer reads
+    snapshot_date: date
+    run_id: str
+    partition: int
+
+
+@dataclass(frozen=True)
+class PartitionParts:
+    """The Parquet files one partition wrote: the rows it stages for the writer."""
+
+    snapshots: Path
+    features: Path
+    repairs: Path
+
+
+def score_partition_to_parquet(
+    job: PartitionJob, settings: Settings, card: Scorecard
+) -> PartitionParts:
+    """Scores one partition from the run's copy, opened read-only, into Parquet parts.
+
+    The same models and scorecard as ``score_date`` on the same partition: the writer that
+    loads the parts stages exactly the rows one process would have staged. Spills go to a
+    local temporary directory: they are this process's business only.
+    """
+    with tempfile.TemporaryDirectory(prefix="sesame-spill-") as spill:
+        con = duckdb.connect()
+        try:
+            configure(con, settings, Path(spill))  # its macros are temporary: memory holds them
+            con.execute(f"attach $path as {ALIAS} (read_only)", {"path": str(job.database)})
+            con.execute(f"use {ALIAS}")
+            _stage_tables(con)
+            parameters = date_parameters(settings, card, job.snapshot_date, job.run_id)
+            _score_partition(con, card, parameters | {"partition": job.partition})
+            return _write_parts(con, job)
+        finally:
+            con.close()  # releases the copy: the writer attaches it again once all parts are in
+
+
+def _write_parts(con: duckdb.DuckDBPyConnection, job: PartitionJob) -> PartitionParts:
+    ensure_private_dir(job.folder)
+    paths: dict[str, Path] = {}
+    for name, table in PART_TABLES.items():
+        final = job.folder / f"part-{job.partition}-{name}.parquet"
+        # written aside then renamed: a retry (or a rerun after a lost worker) never leaves half
+        # a file under the name the writer reads
+        temporary = final.with_name(f".{final.name}.tmp")
+        con.table(table).write_parquet(str(temporary), compression="zstd")
+        os.chmod(temporary, PRIVATE_FILE)
+        os.replace(temporary, final)
+        paths[name] = final
+    return PartitionParts(
+        snapshots=paths["snapshots"], features=paths["features"], repairs=paths["repairs"]
+    )
+
+
+def stage_parts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    card: Scorecard,
+    snapshot_date: date,
+    run_id: str,
+    parts: list[PartitionParts],
+    started: float | None = None,
+) -> DateResult:
+    """Loads the parts of every partition of one date, then checks and replaces it as
+    ``score_date`` does. ``started``: when the date's scoring began (for the progress line)."""
+    parameters = date_parameters(settings, card, snapshot_date, run_id)
+    started = time.perf_counter() if started is None else started
+    _stage_tables(con)
+    for name, table in PART_TABLES.items():
+        files = [str(getattr(part, name)) for part in parts]
+        if name == "features":  # its columns are the models', as in _score_partition
+            con.execute(
+                f"create temp table {table} as from read_parquet($files) limit 0", {"files": files}
+            )
+        con.execute(f"insert into {table} by name from read_parquet($files)", {"files": files})
+    return _check_and_replace(con, parameters, started)
+
+
 def _score_partition(
     con: duckdb.DuckDBPyConnection, card: Scorecard, parameters: dict[str, Any]
 ) -> None:
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
     for model in FEATURE_MODELS:
         materialize(con, model, parameters)
-    features = con.sql("select * from fct_user_features").pl(lazy=True)
+    # eager, then lazy: DuckDB's lazy Polars source is several times slower to collect
+    features = con.sql("select * from fct_user_features").pl().lazy()
     scored_requests = score_features(features, card=card).collect()
     con.register("scored_requests", scored_requests)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -35,12 +35,24 @@ class Settings(BaseSettings):
 
     # --- engine -----------------------------------------------------------------------------
     memory_limit: str = Field(
-        default="4GB", description="DuckDB memory limit; DuckDB spills to disk beyond it"
+        default="2GB", description="DuckDB memory limit; DuckDB spills to disk beyond it"
     )
     threads: int | None = Field(default=None, description="DuckDB threads")
     # Users are scored in hash partitions so one partition's aggregates fit in memory; 1M users
     # take about 1 GB in one partition.
     user_partitions: int = Field(default=1, ge=1, description="hash partitions of users per date")
+    # Where one machine is not enough, the partitions of each date run on a Dask cluster (one
+    # Prefect task per partition); the flow's process stays the only writer. Neither set: one
+    # process, as before.
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="worker processes of a local Dask cluster that score the partitions",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="scheduler of an existing Dask cluster that scores the partitions",
+    )
 
     # --- run safety -------------------------------------------------------------------------
     # A few bad rows are quarantined and the run goes on; many mean a broken export upstream,
@@ -155,6 +167,15 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}: use an IANA name such as UTC or Asia/Shanghai"
             ) from error
         return value
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> Settings:
+        if self.workers is not None and self.dask_address is not None:
+            raise ValueError(
+                "workers (a local Dask cluster) and dask_address (an existing one) exclude "
+                "each other"
+            )
+        return self
 
     def database_path(self) -> Path:
         return self.warehouse / "sesame.duckdb"

@@ -49,6 +49,22 @@ VerboseOption = Annotated[
         "--verbose", "-v", help="debug lines, Prefect's own logs, and tracebacks on errors"
     ),
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="score each date's user partitions on a local Dask cluster of N worker processes",
+    ),
+]
+DaskAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        help="score each date's user partitions on the existing Dask cluster at ADDR "
+        "(tcp://host:8786); its workers need the warehouse directory and PREFECT_API_URL",
+    ),
+]
 # set by the command; main() prints a traceback for unexpected errors when it is on
 _VERBOSE = {"on": False}
 
@@ -88,7 +104,8 @@ def _settings(
         return Settings(**overrides)
     except ValidationError as error:
         problems = "; ".join(
-            f"SESAME_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            (f"SESAME_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
             for e in error.errors()
         )
         raise UsageError(f"bad setting: {problems}") from None
@@ -143,10 +160,31 @@ def _print_summary(summary: Any, settings: Settings) -> None:
     out.print(f"or:        .venv/bin/duckdb -readonly {database}", soft_wrap=True)
 
 
+def _cluster_options(workers: int | None, dask_address: str | None) -> dict[str, Any]:
+    """The settings of ``--workers`` / ``--dask-address`` (over SESAME_WORKERS and
+    SESAME_DASK_ADDRESS: an option given on the command line replaces both)."""
+    if workers is not None and dask_address is not None:
+        raise UsageError(
+            "--workers (a local Dask cluster) and --dask-address (an existing one) exclude "
+            "each other"
+        )
+    if workers is None and dask_address is None:
+        return {}
+    return {"workers": workers, "dask_address": dask_address}
+
+
 def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
     """Runs one flow. Without PREFECT_API_URL, against a Prefect API server started for this
-    run as a child that dies with the process (see sesame.flows.prefect_server)."""
+    run as a child that dies with the process (see sesame.flows.prefect_server). With
+    ``workers`` or ``dask_address``, on Prefect's Dask task runner (see sesame.cluster)."""
+    from sesame.cluster import cluster_settings, is_distributed
     from sesame.flows.prefect_env import configure_prefect, prefect_api
+
+    distributed = kind != "report" and is_distributed(settings)  # reports score nothing
+    if distributed:
+        if not _VERBOSE["on"]:  # Dask logs each worker's start and stop at INFO
+            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+        settings = cluster_settings(settings)  # fails fast when the cluster does not answer
 
     configure_prefect(settings)
     with prefect_api(services=False):
@@ -157,7 +195,12 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
             "backfill": backfill_flow,
             "report": report_flow,
         }
-        return flows[kind](settings=settings, **parameters)
+        run = flows[kind]
+        if distributed:
+            from sesame.cluster import task_runner
+
+            run = run.with_options(task_runner=task_runner(settings))
+        return run(settings=settings, **parameters)
 
 
 @app.command()
@@ -165,12 +208,14 @@ def nightly(
     as_of: AsOfOption = None,
     input_dir: InputOption = None,
     warehouse: WarehouseOption = None,
+    workers: WorkersOption = None,
+    dask_address: DaskAddressOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends)."""
     _log_progress(quiet, verbose)
-    settings = _settings(warehouse, input_dir)
+    settings = _settings(warehouse, input_dir, **_cluster_options(workers, dask_address))
     summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"))
     if not quiet:
         _print_summary(summary, settings)
@@ -184,6 +229,8 @@ def backfill(
     every: Annotated[Every, typer.Option("--every", help="which dates")] = Every.month_end,
     input_dir: InputOption = None,
     warehouse: WarehouseOption = None,
+    workers: WorkersOption = None,
+    dask_address: DaskAddressOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -200,7 +247,7 @@ def backfill(
         dates = month_ends_between(first, last)
     if not dates:
         raise UsageError(f"no month-end lies between {first} and {last}; use --every day")
-    settings = _settings(warehouse, input_dir)
+    settings = _settings(warehouse, input_dir, **_cluster_options(workers, dask_address))
     summary = _run_flow("backfill", settings, start=first, end=last, dates=dates)
     if not quiet:
         _print_summary(summary, settings)

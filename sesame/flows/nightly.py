@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.futures import wait
 from prefect.runtime import flow_run
 
+from sesame import cluster
 from sesame.flows import tasks
 from sesame.reports import report_folder
 from sesame.runs import (
@@ -23,8 +26,9 @@ from sesame.runs import (
     run_log_path,
     write_run_log,
 )
+from sesame.scoring import DateResult
 from sesame.settings import Settings
-from sesame.transforms.scorecard import load_scorecard
+from sesame.transforms.scorecard import Scorecard, load_scorecard
 from sesame.warehouse import building, building_connection, pause_point, warehouse_lock
 
 log = logging.getLogger(__name__)
@@ -60,7 +64,7 @@ def _run(
                     dates = [*history, as_of]
                 with summary.step("score", settings):
                     for snapshot_date in dates:
-                        summary.dates.append(tasks.score(run_id, settings, card, snapshot_date))
+                        summary.dates.append(_score(run_id, settings, card, snapshot_date))
                 with summary.step("parquet copies", settings):
                     moves += tasks.write_partitions(run_id, settings, dates)
                 if reports:
@@ -80,6 +84,25 @@ def _run(
         key=f"sesame-{command}", markdown=summary.markdown(), description=f"{command} {as_of}"
     )
     return summary
+
+
+def _score(run_id: str, settings: Settings, card: Scorecard, snapshot_date: date) -> DateResult:
+    """One date: in this process on the run's connection, or, on a cluster, one task per user
+    partition on the flow's task runner while this process (the only writer) waits."""
+    if not cluster.is_distributed(settings):
+        return tasks.score(run_id, settings, card, snapshot_date)
+    started = time.perf_counter()
+    con = building_connection(run_id)
+    jobs = cluster.partition_jobs(con, settings, snapshot_date, run_id)
+    try:
+        with cluster.open_to_readers(con):
+            for_workers = cluster.worker_settings(settings)
+            futures = [tasks.score_partition.submit(job, for_workers, card) for job in jobs]
+            wait(futures)  # every worker done with the copy before it is attached again
+            parts = [future.result() for future in futures]
+        return tasks.merge_partitions(run_id, settings, card, snapshot_date, parts, started)
+    finally:
+        cluster.remove_parts(jobs[0].folder)
 
 
 def _one_line(error: BaseException) -> str:

@@ -1,7 +1,9 @@
 """Prefect tasks: thin typed wrappers over ingest, the SQL models and the scorecard.
 
 Tasks share the run's DuckDB connection to its private copy of the warehouse, looked up by run
-id (Prefect records the id, never the connection). None caches results.
+id (Prefect records the id, never the connection). None caches results. The one exception is
+``score_partition``, which may run on a Dask worker: it opens the copy read-only itself and
+hands its rows back as Parquet files.
 
 Only the steps that read or write files retry, and only on an operating-system error (a
 network file system that hiccups); bad data never retries. They are safe to retry: ingest loads
@@ -21,7 +23,16 @@ from prefect.cache_policies import NO_CACHE
 from sesame.errors import SesameError
 from sesame.ingest import TableIngest, ingest_exports
 from sesame.reports import ReportSummary, build_reports, write_report_files
-from sesame.scoring import DateResult, missing_dates, month_ends_before, score_date
+from sesame.scoring import (
+    DateResult,
+    PartitionJob,
+    PartitionParts,
+    missing_dates,
+    month_ends_before,
+    score_date,
+    score_partition_to_parquet,
+    stage_parts,
+)
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard
 from sesame.warehouse import building_connection, write_snapshot_partitions
@@ -67,6 +78,28 @@ def plan_history(run_id: str, as_of: date, months: int, model_version: str) -> l
 def score(run_id: str, settings: Settings, card: Scorecard, snapshot_date: date) -> DateResult:
     """Aggregates, scores, checks and replaces one snapshot date."""
     return score_date(building_connection(run_id), settings, card, snapshot_date, run_id)
+
+
+@io_task("score partition", task_run_name="score {job.snapshot_date} partition {job.partition}")
+def score_partition(job: PartitionJob, settings: Settings, card: Scorecard) -> PartitionParts:
+    """Aggregates and scores one user partition in any process that can read the run's copy
+    (a Dask worker); its rows go to Parquet parts. Retried on I/O errors: it rewrites them."""
+    return score_partition_to_parquet(job, settings, card)
+
+
+@task(name="merge partitions", task_run_name="merge {snapshot_date}", cache_policy=NO_CACHE)
+def merge_partitions(
+    run_id: str,
+    settings: Settings,
+    card: Scorecard,
+    snapshot_date: date,
+    parts: list[PartitionParts],
+    started: float | None = None,
+) -> DateResult:
+    """Loads the partitions' parts of one date, checks them and replaces that date's rows."""
+    return stage_parts(
+        building_connection(run_id), settings, card, snapshot_date, run_id, parts, started
+    )
 
 
 @io_task("write parquet copies")

@@ -201,9 +201,7 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
         pl.col(f"raw_{c.name}").round(0).cast(pl.Int32).alias(points_column(c.name))
         for c in card.characteristics
     ]
-    scored = reason_columns(
-        with_raw.with_columns(*sub_scores, *whole_points), card
-    ).with_columns(
+    scored = reason_columns(with_raw.with_columns(*sub_scores, *whole_points), card).with_columns(
         pl.when(scorable)
         .then(
             pl.lit(card.base_points)
@@ -259,9 +257,9 @@ def reason_columns(frame: pl.LazyFrame, card: Scorecard) -> pl.LazyFrame:
             .alias(loss[code])
             for code in codes
         )
-    return frame.with_columns(
-        pl.concat_list(picked).list.drop_nulls().alias("reasons")
-    ).drop(*loss.values(), *picked)
+    return frame.with_columns(pl.concat_list(picked).list.drop_nulls().alias("reasons")).drop(
+        *loss.values(), *picked
+    )
 
 
 def scorecard_markdown(card: Scorecard) -> str:

@@ -34,7 +34,8 @@ asset_totals as (
     select
         user_id,
         snapshot_date,
-        sum(value) as assets_value_cny
+        -- summed as decimals: a double sum depends on the order threads add it in
+        cast(sum(cast(value as decimal(38, 6))) as double) as assets_value_cny
     from latest_assets
     group by user_id, snapshot_date
 ),
