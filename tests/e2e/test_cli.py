@@ -178,3 +178,30 @@ def test_generate_writes_private_exports(tmp_path: Path) -> None:
     files = list(out.rglob("*.parquet"))
     assert len(files) == 11
     assert all(f.stat().st_mode & 0o077 == 0 for f in files)
+
+
+def test_logs_name_no_personal_data_beyond_user_ids(settings: Settings, exports: Exports) -> None:
+    secret = "Secret-Court-of-Ms-Zhang-4711"
+    for user_id in range(1, 31):
+        exports.active_user(user_id, D)
+        exports.negative(user_id, "life", at(date(2025, 3, 5)))
+    record = exports.negative(1, "legal", at(date(2026, 1, 5)))
+    exports.rows["negative_records"][-1]["source"] = secret
+    bad = exports.rows["negative_records"][-1] | {"record_id": record + 1, "user_id": 999}
+    exports.rows["negative_records"].append(bad)  # quarantined: an unknown user
+    exports.write(settings.input)
+    result = sesame(
+        "nightly",
+        "--verbose",
+        "--as-of",
+        str(D),
+        "--input",
+        str(settings.input),
+        "--warehouse",
+        str(settings.warehouse),
+    )
+    assert result.returncode == 0, result.stderr
+    quarantined = pipeline.query(settings, "select row_json from quarantine")
+    assert secret in quarantined.item()  # the value is in the warehouse, for the analysts
+    assert secret not in result.stdout + result.stderr  # but never in the logs
+    assert "ingested negative_records" in result.stderr
