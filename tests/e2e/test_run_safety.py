@@ -52,22 +52,16 @@ def env(api_url: str | None, **extra: str) -> dict[str, str]:
     return values | extra
 
 
+def nightly_command(warehouse: Path, exports: Path, day: date) -> list[str]:
+    where = ["--input", str(exports), "--warehouse", str(warehouse)]
+    return [sys.executable, "-m", "sesame", "nightly", "--as-of", day.isoformat(), *where]
+
+
 def spawn(
     warehouse: Path, exports: Path, log: Path, environment: dict[str, str], day: date = E
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sesame",
-            "nightly",
-            "--as-of",
-            day.isoformat(),
-            "--input",
-            str(exports),
-            "--warehouse",
-            str(warehouse),
-        ],
+        nightly_command(warehouse, exports, day),
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
         env=environment,
@@ -79,18 +73,7 @@ def run(
     warehouse: Path, exports: Path, api_url: str | None, day: date = E, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sesame",
-            "nightly",
-            "--as-of",
-            day.isoformat(),
-            "--input",
-            str(exports),
-            "--warehouse",
-            str(warehouse),
-        ],
+        nightly_command(warehouse, exports, day),
         capture_output=True,
         text=True,
         env=env(api_url, **extra),
