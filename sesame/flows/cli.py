@@ -32,15 +32,15 @@ err = Console(stderr=True, highlight=False)
 WarehouseOption = Annotated[
     Path | None,
     typer.Option(
-        "--warehouse", help="warehouse directory [default: warehouse/]", show_default=False
+        "--warehouse", help="warehouse directory \\[default: warehouse/]", show_default=False
     ),
 ]
 InputOption = Annotated[
     Path | None,
-    typer.Option("--input", help="export directory [default: the bundled sample_data/]"),
+    typer.Option("--input", help="export directory \\[default: the bundled sample_data/]"),
 ]
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD [default: yesterday]")
+    str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD \\[default: yesterday]")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")]
 VerboseOption = Annotated[
@@ -345,7 +345,7 @@ def _flatten(frame: Any) -> Any:
 def explain(
     user_id: Annotated[int, typer.Argument(help="the user to explain")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="date [default: the latest snapshot]")
+        str | None, typer.Option("--as-of", help="date \\[default: the latest snapshot]")
     ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
@@ -435,7 +435,7 @@ def generate(
     users: Annotated[int, typer.Option("--users", min=1, help="number of users")],
     months: Annotated[int, typer.Option("--months", min=1, help="months of history")] = 24,
     seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-    end: Annotated[str | None, typer.Option("--end", help="last day [default: yesterday]")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="last day \\[default: yesterday]")] = None,
 ) -> None:
     """Write synthetic exports that follow the contract (same seed, same files)."""
     import time
@@ -479,10 +479,10 @@ def serve(
     warehouse: WarehouseOption = None,
     cron: Annotated[
         str | None,
-        typer.Option("--cron", help="schedule, cron syntax [default: 0 2 * * *, daily at 02:00]"),
+        typer.Option("--cron", help="schedule, cron syntax \\[default: 0 2 * * *, daily at 02:00]"),
     ] = None,
     timezone: Annotated[
-        str | None, typer.Option("--timezone", help="IANA time zone of the schedule [default: UTC]")
+        str | None, typer.Option("--timezone", help="IANA time zone of the schedule \\[default: UTC]")
     ] = None,
     port: Annotated[
         int, typer.Option("--port", help="port of the embedded Prefect server and its UI")
