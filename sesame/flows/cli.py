@@ -435,7 +435,9 @@ def generate(
     users: Annotated[int, typer.Option("--users", min=1, help="number of users")],
     months: Annotated[int, typer.Option("--months", min=1, help="months of history")] = 24,
     seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-    end: Annotated[str | None, typer.Option("--end", help="last day \\[default: yesterday]")] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="last day \\[default: yesterday]")
+    ] = None,
 ) -> None:
     """Write synthetic exports that follow the contract (same seed, same files)."""
     import time
@@ -482,7 +484,8 @@ def serve(
         typer.Option("--cron", help="schedule, cron syntax \\[default: 0 2 * * *, daily at 02:00]"),
     ] = None,
     timezone: Annotated[
-        str | None, typer.Option("--timezone", help="IANA time zone of the schedule \\[default: UTC]")
+        str | None,
+        typer.Option("--timezone", help="IANA time zone of the schedule \\[default: UTC]"),
     ] = None,
     port: Annotated[
         int, typer.Option("--port", help="port of the embedded Prefect server and its UI")
