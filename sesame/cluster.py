@@ -28,7 +28,7 @@ import duckdb
 from sesame.errors import SesameError, UsageError
 from sesame.scoring import PartitionJob
 from sesame.settings import Settings
-from sesame.warehouse import ALIAS, STORAGE_VERSION
+from sesame.warehouse import ALIAS, attach_copy
 
 CONNECT_TIMEOUT_SECONDS = 10
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -168,10 +168,7 @@ def open_to_readers(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
     con.execute("use memory")
     con.execute(f"detach {ALIAS}")
     yield database
-    con.execute(
-        f"attach $path as {ALIAS} (storage_version '{STORAGE_VERSION}')", {"path": str(database)}
-    )
-    con.execute(f"use {ALIAS}")
+    attach_copy(con, database)
 
 
 def remove_parts(folder: Path) -> None:

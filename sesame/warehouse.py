@@ -128,10 +128,7 @@ def building(
     con = duckdb.connect()
     try:
         configure(con, settings, temp_dir)
-        con.execute(
-            f"attach $path as {ALIAS} (storage_version '{STORAGE_VERSION}')", {"path": str(aside)}
-        )
-        con.execute(f"use {ALIAS}")
+        attach_copy(con, aside)
         run_script(con, "ddl/warehouse_tables")
         _BUILDING[run_id] = con
         yield con
@@ -242,6 +239,14 @@ def pause_point(name: str) -> None:
         time.sleep(float(os.environ.get("SESAME_TEST_PAUSE_SECONDS", "3600")))
 
 
+def attach_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Attaches a run's copy for writing, in the storage format every reader can open."""
+    con.execute(
+        f"attach $path as {ALIAS} (storage_version '{STORAGE_VERSION}')", {"path": str(path)}
+    )
+    con.execute(f"use {ALIAS}")
+
+
 def building_connection(run_id: str) -> duckdb.DuckDBPyConnection:
     """The connection of a run that is building its copy (tasks look it up by run id, so the
     orchestrator records and holds only the id, never the connection)."""
@@ -279,7 +284,8 @@ def write_snapshot_partitions(
 ) -> list[tuple[Path, Path]]:
     """Writes each date's snapshots to a temporary Parquet file; returns (temporary, final) pairs.
 
-    The files become visible through ``publish_partitions`` once the database is published.
+    The caller lists the pairs in ``building``'s ``moves``: they move in place right after the
+    database is published.
     """
     pending = []
     for snapshot_date in dates:

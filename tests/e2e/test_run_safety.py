@@ -301,16 +301,22 @@ def test_a_run_killed_during_start_up_changes_nothing(scene: Scene, tmp_path: Pa
     assert snapshots_of(warehouse, E).equals(scene.expected)
 
 
+def paused_run(
+    scene: Scene, warehouse: Path, tmp_path: Path, seconds: int
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """A first run, holding the warehouse lock paused in its scoring for ``seconds``."""
+    log = tmp_path / "first.log"
+    environment = env(
+        scene.api_url, SESAME_TEST_PAUSE_AT="score", SESAME_TEST_PAUSE_SECONDS=str(seconds)
+    )
+    first = spawn(warehouse, scene.exports, log, environment)
+    wait_for(log, "paused at score", first)
+    return first, log
+
+
 def test_two_runs_at_once_one_runs_the_other_is_refused(scene: Scene, tmp_path: Path) -> None:
     warehouse = fresh_copy(scene, tmp_path)
-    log = tmp_path / "first.log"
-    first = spawn(
-        warehouse,
-        scene.exports,
-        log,
-        env(scene.api_url, SESAME_TEST_PAUSE_AT="score", SESAME_TEST_PAUSE_SECONDS="5"),
-    )
-    wait_for(log, "paused at score", first)
+    first, log = paused_run(scene, warehouse, tmp_path, seconds=5)
     second = run(warehouse, scene.exports, scene.api_url)
     assert second.returncode == 4
     assert "another sesame run is writing" in second.stderr
@@ -322,16 +328,9 @@ def test_two_runs_at_once_one_runs_the_other_is_refused(scene: Scene, tmp_path: 
 
 def test_a_second_run_can_wait_for_the_first(scene: Scene, tmp_path: Path) -> None:
     warehouse = fresh_copy(scene, tmp_path)
-    log = tmp_path / "first.log"
-    first = spawn(
-        warehouse,
-        scene.exports,
-        log,
-        env(scene.api_url, SESAME_TEST_PAUSE_AT="score", SESAME_TEST_PAUSE_SECONDS="3"),
-    )
-    wait_for(log, "paused at score", first)
+    first, log = paused_run(scene, warehouse, tmp_path, seconds=3)
     second = run(warehouse, scene.exports, scene.api_url, SESAME_LOCK_WAIT_SECONDS="120")
-    assert first.wait(timeout=300) == 0
+    assert first.wait(timeout=300) == 0, log.read_text()
     assert second.returncode == 0, second.stderr
     assert "waiting for it" in second.stderr
     assert query(warehouse, "select count(*) from runs").item() == 3
