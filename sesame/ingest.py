@@ -417,18 +417,35 @@ def _merge(
         execute(con, f"insert into {target} by name {good}", {"run_id": run_id})
         return
     execute(con, f"create or replace temp table incoming as {good}", {"run_id": run_id})
+    # the keys the new rows share with stored ones (usually none), found by a join that scans
+    # only the stored key columns; the delete, which costs a pass over the whole table even
+    # when it removes nothing, runs only when there is something to replace
     key_match = " and ".join(f"incoming.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
     con.execute(
-        f"delete from {target} where exists (select 1 from incoming where {key_match} and "
+        f"create or replace temp table clashes as select {_qualified('incoming', key)}, "
         f"(incoming.source_modified_ns > {target}.source_modified_ns or "
         f"(incoming.source_modified_ns = {target}.source_modified_ns "
-        f"and incoming.source_file > {target}.source_file)))"
+        f"and incoming.source_file > {target}.source_file)) as incoming_wins "
+        f"from incoming inner join {target} on {key_match}"
     )
-    con.execute(
-        f"insert into {target} by name select incoming.* from incoming "
-        f"where not exists (select 1 from {target} where {key_match})"
-    )
-    con.execute("drop table incoming")
+    if con.execute("select exists (from clashes)").fetchall()[0][0]:
+        clash_match = " and ".join(f"clashes.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
+        con.execute(
+            f"delete from {target} where exists "
+            f"(select 1 from clashes where {clash_match} and clashes.incoming_wins)"
+        )
+        kept_match = " and ".join(f"clashes.{_quoted(k)} = incoming.{_quoted(k)}" for k in key)
+        con.execute(
+            f"insert into {target} by name select incoming.* from incoming where not exists "
+            f"(select 1 from clashes where {kept_match} and not clashes.incoming_wins)"
+        )
+    else:
+        con.execute(f"insert into {target} by name from incoming")
+    con.execute("drop table incoming; drop table clashes")
+
+
+def _qualified(relation: str, columns: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"{relation}.{_quoted(c)}" for c in columns)
 
 
 def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
