@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from sesame.errors import SesameError, UsageError
-from sesame.scoring import PartitionJob
+from sesame.scoring import PartitionJob, partition_count
 from sesame.settings import Settings
 from sesame.warehouse import ALIAS, attach_copy
 
@@ -39,19 +39,18 @@ def is_distributed(settings: Settings) -> bool:
     return settings.workers is not None or settings.dask_address is not None
 
 
-def cluster_settings(settings: Settings) -> Settings:
-    """The settings of a run on a cluster: at least one partition per worker slot (unless
-    ``user_partitions`` was set explicitly), after checking that the cluster answers."""
-    if not is_distributed(settings):
-        return settings
+def check_cluster(settings: Settings) -> None:
+    """Before a run on a cluster: the cluster answers, and its workers can reach Prefect."""
     if settings.dask_address is not None:
         _check_api_reachable_from(settings.dask_address)
-        slots = cluster_slots(settings.dask_address)
-    else:
-        slots = settings.workers or 1
-    if "user_partitions" in settings.model_fields_set:
-        return settings
-    return settings.model_copy(update={"user_partitions": max(settings.user_partitions, slots)})
+        cluster_slots(settings.dask_address)
+
+
+def slots(settings: Settings) -> int:
+    """The partitions a pass on the cluster takes at least: one per worker slot."""
+    if settings.dask_address is not None:
+        return cluster_slots(settings.dask_address)
+    return settings.workers or 1
 
 
 def cluster_slots(address: str) -> int:
@@ -131,12 +130,14 @@ def worker_settings(settings: Settings) -> Settings:
 def partition_jobs(
     con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_date: date, run_id: str
 ) -> list[PartitionJob]:
-    """One job per user partition of ``snapshot_date``, on the run's copy of the warehouse."""
+    """One job per user partition of ``snapshot_date`` (at least one per worker slot, unless
+    ``user_partitions`` is set), on the run's copy of the warehouse."""
     database = attached_path(con)
     folder = parts_folder(database, snapshot_date)
+    partitions = partition_count(con, settings, snapshot_date, minimum=slots(settings))
     return [
-        PartitionJob(database, folder, snapshot_date, run_id, partition)
-        for partition in range(settings.user_partitions)
+        PartitionJob(database, folder, snapshot_date, run_id, partition, partitions)
+        for partition in range(partitions)
     ]
 
 

@@ -18,6 +18,7 @@ DEFAULT_SHOWN = {
     "input": "the bundled sample_data/",
     "prefect_home": "<warehouse>/.prefect",
     "threads": "all cores",
+    "user_partitions": "users / users_per_partition",
     "workers": "none (one process)",
     "dask_address": "none",
 }

@@ -1,6 +1,7 @@
 """Scoring one snapshot date: SQL models for the aggregates, the Polars scorecard for the score.
 
-Per date D, users are split into ``partitions`` by a hash of user_id; each partition runs the
+Per date D, users are split into partitions by a hash of user_id (enough that none holds more
+than ``users_per_partition`` users, so its aggregates fit in memory); each partition runs the
 intermediate models (point in time at each request's date), collects its aggregates once into
 Polars, scores them and stages its snapshot rows. Then the checks of ``sql/checks`` run on the
 staged rows, and only then are D's rows replaced in the warehouse tables (inside the run's
@@ -15,6 +16,7 @@ checks and replacement.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 import time
@@ -106,15 +108,30 @@ def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace temp table new_repairs as from repair_decisions limit 0")
 
 
+def partition_count(
+    con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_date: date, minimum: int = 1
+) -> int:
+    """How many user partitions ``snapshot_date`` takes: ``user_partitions`` when set, else
+    enough that none holds more than ``users_per_partition`` users, and at least ``minimum``
+    (a cluster's worker slots)."""
+    if settings.user_partitions is not None:
+        return settings.user_partitions
+    users = con.execute(
+        "select count(*) from stg_users where registered_at < day_end($snapshot_date)",
+        {"snapshot_date": snapshot_date},
+    ).fetchall()[0][0]
+    return max(minimum, math.ceil(users / settings.users_per_partition), 1)
+
+
 def date_parameters(
-    settings: Settings, card: Scorecard, snapshot_date: date, run_id: str
+    settings: Settings, card: Scorecard, snapshot_date: date, run_id: str, partitions: int
 ) -> dict[str, Any]:
     """The bound parameters of one date's models (without ``partition``)."""
     return settings.sql_parameters() | {
         "snapshot_date": snapshot_date,
         "model_version": card.model_version,
         "run_id": run_id,
-        "partitions": settings.user_partitions,
+        "partitions": partitions,
     }
 
 
@@ -126,11 +143,21 @@ def score_date(
     run_id: str,
 ) -> DateResult:
     """Scores every user registered by ``snapshot_date`` and replaces that date's rows."""
-    parameters = date_parameters(settings, card, snapshot_date, run_id)
     started = time.perf_counter()
+    partitions = partition_count(con, settings, snapshot_date)
+    parameters = date_parameters(settings, card, snapshot_date, run_id, partitions)
     _stage_tables(con)
-    for partition in range(settings.user_partitions):
+    for partition in range(partitions):
+        partition_started = time.perf_counter()
         _score_partition(con, card, parameters | {"partition": partition})
+        if partitions > 1:
+            log.info(
+                "scored %s partition %d of %d in %.1f s",
+                snapshot_date,
+                partition + 1,
+                partitions,
+                time.perf_counter() - partition_started,
+            )
     return _check_and_replace(con, parameters, started)
 
 
@@ -171,6 +198,7 @@ class PartitionJob:
     snapshot_date: date
     run_id: str
     partition: int
+    partitions: int
 
 
 @dataclass(frozen=True)
@@ -198,7 +226,9 @@ def score_partition_to_parquet(
             con.execute(f"attach $path as {ALIAS} (read_only)", {"path": str(job.database)})
             con.execute(f"use {ALIAS}")
             _stage_tables(con)
-            parameters = date_parameters(settings, card, job.snapshot_date, job.run_id)
+            parameters = date_parameters(
+                settings, card, job.snapshot_date, job.run_id, job.partitions
+            )
             _score_partition(con, card, parameters | {"partition": job.partition})
             return _write_parts(con, job)
         finally:
@@ -233,7 +263,7 @@ def stage_parts(
 ) -> DateResult:
     """Loads the parts of every partition of one date, then checks and replaces it as
     ``score_date`` does. ``started``: when the date's scoring began (for the progress line)."""
-    parameters = date_parameters(settings, card, snapshot_date, run_id)
+    parameters = date_parameters(settings, card, snapshot_date, run_id, len(parts))
     started = time.perf_counter() if started is None else started
     _stage_tables(con)
     for name, table in PART_TABLES.items():

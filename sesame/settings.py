@@ -38,10 +38,16 @@ class Settings(BaseSettings):
         default="2GB", description="DuckDB memory limit; DuckDB spills to disk beyond it"
     )
     threads: int | None = Field(default=None, description="DuckDB threads")
-    # Users are scored in hash partitions so one partition's aggregates fit in memory: at 1M
-    # users, 4 partitions keep the process under 3 GB (measured: 2.6 GB; 5.4 GB in one).
-    user_partitions: int = Field(
-        default=1, ge=1, description="hash partitions of users per date (about 1 per 250k users)"
+    # Each date's users are scored in hash partitions so that one partition's aggregates fit
+    # in memory. Measured at 1M users with the 2 GB limit: 4 partitions of 250k users keep the
+    # process at 2.6 GB (5.4 GB in one partition).
+    user_partitions: int | None = Field(
+        default=None, ge=1, description="hash partitions of users per date"
+    )
+    users_per_partition: int = Field(
+        default=250_000,
+        ge=1_000,
+        description="most users of one partition when user_partitions is unset",
     )
     # Where one machine is not enough, the partitions of each date run on a Dask cluster (one
     # Prefect task per partition); the flow's process stays the only writer. Neither set: one

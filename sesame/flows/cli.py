@@ -177,14 +177,14 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
     """Runs one flow. Without PREFECT_API_URL, against a Prefect API server started for this
     run as a child that dies with the process (see sesame.flows.prefect_server). With
     ``workers`` or ``dask_address``, on Prefect's Dask task runner (see sesame.cluster)."""
-    from sesame.cluster import cluster_settings, is_distributed
+    from sesame.cluster import check_cluster, is_distributed
     from sesame.flows.prefect_env import configure_prefect, prefect_api
 
     distributed = kind != "report" and is_distributed(settings)  # reports score nothing
     if distributed:
         if not _VERBOSE["on"]:  # Dask logs each worker's start and stop at INFO
             os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
-        settings = cluster_settings(settings)  # fails fast when the cluster does not answer
+        check_cluster(settings)  # fails fast when the cluster does not answer
 
     configure_prefect(settings)
     with prefect_api(services=False):

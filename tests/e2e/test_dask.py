@@ -63,8 +63,8 @@ def test_a_local_dask_cluster_gives_the_single_process_snapshots(tmp_path: Path)
     alone = settings("alone")
     nightly_flow(as_of=D, settings=alone)
 
-    spread = cluster.cluster_settings(settings("dask", workers=2))
-    assert spread.user_partitions == 2  # one partition per worker at least
+    spread = settings("dask", workers=2)
+    assert cluster.slots(spread) == 2  # one partition per worker at least
     spread = spread.model_copy(update={"user_partitions": 4})
     on_dask = nightly_flow.with_options(task_runner=cluster.task_runner(spread))
     state = on_dask(as_of=D, settings=spread, return_state=True)
@@ -123,4 +123,4 @@ def test_a_malformed_address_is_a_usage_error(tmp_path: Path) -> None:
 def test_an_unreachable_cluster_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_SECONDS", 1)
     with pytest.raises(SesameError, match=re.escape("answers at tcp://127.0.0.1:9 ")):
-        cluster.cluster_settings(Settings(dask_address="tcp://127.0.0.1:9"))
+        cluster.check_cluster(Settings(dask_address="tcp://127.0.0.1:9"))

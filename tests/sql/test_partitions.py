@@ -1,0 +1,93 @@
+"""How many user partitions a date takes, and that partitions never change a snapshot."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sesame.scoring import partition_count
+from sesame.settings import Settings
+from sesame.warehouse import configure, connect_read_only
+from tests import pipeline
+from tests.builders import Exports, at
+
+D = date(2026, 6, 30)
+USERS = 12
+
+
+def exports() -> Exports:
+    made = Exports()
+    for user_id in range(1, USERS + 1):
+        made.active_user(user_id, D, score_refresh_day=(user_id % 3) * 9 or None)
+    for user_id in range(1, USERS, 2):
+        made.friend(user_id, user_id + 1, at(date(2025, 1, 1)))
+    made.user(USERS + 1, registered=date(2026, 7, 1))  # registered after D: not counted
+    return made
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.mktemp("partitions")
+    settings = Settings(warehouse=base / "warehouse", input=base / "exports")
+    pipeline.run(settings, [D], exports())
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("values", "minimum", "expected"),
+    [
+        pytest.param({}, 1, 1, id="default-one-partition-under-250k-users"),
+        pytest.param({"users_per_partition": 5_000}, 1, 1, id="users-under-the-bound"),
+        pytest.param({"user_partitions": 3}, 1, 3, id="explicit"),
+        pytest.param({"user_partitions": 3}, 8, 3, id="explicit-wins-over-worker-slots"),
+        pytest.param({}, 4, 4, id="at-least-one-per-worker-slot"),
+    ],
+)
+def test_partition_count(
+    loaded: Settings, values: dict[str, int], minimum: int, expected: int
+) -> None:
+    settings = loaded.model_copy(update=values)
+    con = connect_read_only(settings)
+    try:
+        assert partition_count(con, settings, D, minimum=minimum) == expected
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        pytest.param(1_000, 0, 1, id="exactly-the-bound"),
+        pytest.param(1_001, 0, 2, id="one-over"),
+        pytest.param(2_500, 0, 3, id="rounded-up"),
+        pytest.param(1_000, 5_000, 1, id="users-registered-after-the-date-do-not-count"),
+    ],
+)
+def test_partition_count_follows_the_users_registered_by_the_date(
+    tmp_path: Path, before: int, after: int, expected: int
+) -> None:
+    settings = Settings(warehouse=tmp_path, users_per_partition=1_000)
+    con = duckdb.connect()
+    try:
+        configure(con, settings, tmp_path / "spill")
+        con.execute(
+            "create table stg_users as "
+            "select range as user_id, timestamp '2020-01-01' as registered_at from range($before) "
+            "union all select $before + range, timestamp '2026-07-01' from range($after)",
+            {"before": before, "after": after},
+        )
+        assert partition_count(con, settings, D) == expected
+    finally:
+        con.close()
+
+
+def test_partitions_do_not_change_any_snapshot(loaded: Settings, tmp_path: Path) -> None:
+    sql = "select * exclude (run_id) from score_snapshots order by user_id, snapshot_date"
+    expected = pipeline.query(loaded, sql)
+    split = Settings(warehouse=tmp_path / "warehouse", input=loaded.input, user_partitions=5)
+    pipeline.run(split, [D])
+    assert expected.height == USERS
+    assert pipeline.query(split, sql).equals(expected)
