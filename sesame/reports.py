@@ -20,8 +20,9 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from sesame import __version__
 from sesame.settings import Settings
-from sesame.sqlmodels import materialize
+from sesame.sqlmodels import bind, materialize, read_sql
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard
 from sesame.transforms.stuck import stuck_factors, stuck_users
@@ -81,7 +82,7 @@ def build_reports(
     for name in SQL_REPORTS:
         staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
     staged["report_score_drops"] = _score_drops(con, card, parameters)
-    staged.update(_stuck(con, report_date))
+    staged.update(_stuck(con, parameters))
     rows = {}
     for name, table in staged.items():
         con.execute(f"create table if not exists {name} as from {table} limit 0")
@@ -132,7 +133,50 @@ def _score_drops(
     return "new_report_score_drops"
 
 
-def _stuck(con: duckdb.DuckDBPyConnection, report_date: date) -> dict[str, str]:
+def _stuck(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> dict[str, str]:
+    """report_stuck_users and report_stuck_factors: copied from an earlier report date computed
+    from the same month-end snapshots (most nights add none), else computed (``_compute_stuck``).
+    """
+    report_date = parameters["report_date"]
+    basis = _month_end_basis(con, parameters)
+    earlier = con.execute(
+        "select max(report_date) from report_bases "
+        "where report = 'stuck' and basis = $basis and report_date <> $d",
+        {"basis": basis, "d": report_date},
+    ).fetchall()[0][0]
+    staged = {
+        "report_stuck_users": "new_report_stuck_users",
+        "report_stuck_factors": "new_report_stuck_factors",
+    }
+    if earlier is None:
+        _compute_stuck(con, report_date)
+    else:
+        for table, new in staged.items():
+            con.execute(
+                f"create or replace temp table {new} as "
+                f"select * replace (cast($d as date) as report_date) from {table} "
+                "where report_date = $earlier",
+                {"d": report_date, "earlier": earlier},
+            )
+        log.info("stuck reports: the month-ends are those of %s, its rows reused", earlier)
+    con.execute(
+        "delete from report_bases where report = 'stuck' and report_date = $d", {"d": report_date}
+    )
+    con.execute(
+        "insert into report_bases values ($d, 'stuck', $basis)", {"d": report_date, "basis": basis}
+    )
+    return staged
+
+
+def _month_end_basis(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> str:
+    """What the stuck reports of a date are computed from: the month-end snapshots of its window
+    (each date with the run that wrote it), the window's length and sesame's version."""
+    sql = read_sql("intermediate/int_month_end_basis")
+    rows = con.execute(sql, bind(sql, parameters)).fetchall()
+    return f"sesame {__version__}; months {parameters['report_months']}; {rows[0][0] or ''}"
+
+
+def _compute_stuck(con: duckdb.DuckDBPyConnection, report_date: date) -> None:
     """report_stuck_users and report_stuck_factors from the month-end scores (Polars)."""
     month_ends = con.sql("select * from int_month_end_scores").pl().lazy()
     users = stuck_users(month_ends).collect()
@@ -164,10 +208,6 @@ def _stuck(con: duckdb.DuckDBPyConnection, report_date: date) -> dict[str, str]:
     finally:
         con.unregister("stuck_users_frame")
         con.unregister("stuck_factors_frame")
-    return {
-        "report_stuck_users": "new_report_stuck_users",
-        "report_stuck_factors": "new_report_stuck_factors",
-    }
 
 
 def report_rows(

@@ -481,6 +481,43 @@ def test_stuck_is_exactly_seven_months_not_six(history: History) -> None:
     assert STUCK_6 not in rows
 
 
+def stuck_rows(settings: Settings, report_date: date) -> dict[str, pl.DataFrame]:
+    keys = {"report_stuck_users": "user_id", "report_stuck_factors": "factor"}
+    return {
+        table: report_frame(settings, table, report_date).drop("report_date").sort(key)
+        for table, key in keys.items()
+    }
+
+
+def test_a_night_without_a_new_month_end_reuses_the_stuck_reports(
+    tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    exports, _ = history_exports()
+    later, after_rescore = D + days(3), D + days(4)
+    warm = new_settings(tmp_path_factory, "stuck_reused")
+    run_with_reports(warm, MONTH_ENDS, [D], exports)
+    with caplog.at_level("INFO", logger="sesame.reports"):
+        run_with_reports(warm, [later], [later])
+    assert f"the month-ends are those of {D}, its rows reused" in caplog.text
+    # the same rows as a warehouse that computes them for that night with no earlier report
+    fresh = new_settings(tmp_path_factory, "stuck_fresh")
+    run_with_reports(fresh, [*MONTH_ENDS, later], [later], exports)
+    reused, computed = stuck_rows(warm, later), stuck_rows(fresh, later)
+    assert reused["report_stuck_users"].height > 0
+    for table in reused:
+        assert reused[table].equals(computed[table]), table
+        assert reused[table].equals(stuck_rows(warm, D)[table]), table
+
+    # a month-end scored again (another run) is new input: the next night computes them again
+    caplog.clear()
+    with caplog.at_level("INFO", logger="sesame.reports"):
+        run_with_reports(warm, [D, after_rescore], [after_rescore])
+    assert "rows reused" not in caplog.text
+    bases = pipeline.query(warm, "select report_date, basis from report_bases order by 1").rows()
+    assert [day for day, _ in bases] == [D, later, after_rescore]
+    assert bases[0][1] == bases[1][1] != bases[2][1]
+
+
 def test_a_user_who_improves_every_month_is_not_stuck(history: History) -> None:
     scores = month_end_scores(history.settings, IMPROVING)
     assert all(newer > older for newer, older in itertools.pairwise(scores))

@@ -77,6 +77,15 @@ create table if not exists runs (
     step_seconds json
 );
 
+-- What a report date's reports were computed from, where a later date may reuse them: the
+-- stuck reports depend only on the month-end snapshots, so a night that adds no month-end (and
+-- re-scores none) copies the previous rows instead of recomputing them. basis names the inputs.
+create table if not exists report_bases (
+    report_date date not null,
+    report varchar not null,
+    basis varchar not null
+);
+
 -- warehouses made before runs recorded failures and step timings
 alter table runs add column if not exists error varchar;
 alter table runs add column if not exists step_seconds json;
