@@ -90,6 +90,19 @@ def _host(address: str) -> str | None:
     return urllib.parse.urlsplit(address if "://" in address else f"tcp://{address}").hostname
 
 
+@contextlib.contextmanager
+def scoring_runner(settings: Settings, dates: list[date]) -> Iterator[Any]:
+    """The run's Dask task runner, started for the block (a local cluster starts and stops with
+    it), or None when the run is one process or scores no date. The flow starts it itself, so
+    any way of running the flow (the CLI, ``sesame serve``'s scheduled runs, Python) gets the
+    cluster its settings ask for."""
+    if not is_distributed(settings) or not dates:
+        yield None
+        return
+    with task_runner(settings) as runner:
+        yield runner
+
+
 def task_runner(settings: Settings) -> Any:
     """Prefect's Dask task runner for the run: a local cluster of ``workers`` processes, or the
     existing cluster at ``dask_address``."""

@@ -195,12 +195,7 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
             "backfill": backfill_flow,
             "report": report_flow,
         }
-        run = flows[kind]
-        if distributed:
-            from sesame.cluster import task_runner
-
-            run = run.with_options(task_runner=task_runner(settings))
-        return run(settings=settings, **parameters)
+        return flows[kind](settings=settings, **parameters)
 
 
 @app.command()
@@ -490,19 +485,24 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", help="port of the embedded Prefect server and its UI")
     ] = 4200,
+    workers: WorkersOption = None,
+    dask_address: DaskAddressOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the nightly flow on its schedule with Prefect (each run scores the previous day).
 
     Without PREFECT_API_URL it starts Prefect's server itself (embedded, state under the
-    warehouse, UI on --port); with it, it uses that server (e.g. `prefect server start`)."""
+    warehouse, UI on --port); with it, it uses that server (e.g. `prefect server start`).
+    With --workers or --dask-address, each scheduled run scores on that Dask cluster."""
     _log_progress(False, verbose)
     schedule: dict[str, Any] = {}
     if cron is not None:
         schedule["schedule_cron"] = cron
     if timezone is not None:
         schedule["schedule_timezone"] = timezone
-    settings = _settings(warehouse, input_dir, **schedule)
+    settings = _settings(
+        warehouse, input_dir, **schedule, **_cluster_options(workers, dask_address)
+    )
     # scheduled runs start in Prefect's working directory: absolute paths
     settings = settings.model_copy(
         update={"warehouse": settings.warehouse.resolve(), "input": settings.input.resolve()}
@@ -514,6 +514,12 @@ def serve(
     os.environ["PREFECT_LOGGING_LEVEL"] = "DEBUG" if verbose else "INFO"
     configure_prefect(settings)
     embedded = "PREFECT_API_URL" not in os.environ
+    if settings.dask_address is not None:
+        from sesame.cluster import check_cluster
+
+        check_cluster(settings)  # before serving: a schedule that would fail every night
+    if (settings.workers or settings.dask_address) and not verbose:
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     # the server first: Prefect reads PREFECT_API_URL when it is imported
     with prefect_api(services=True, port=port) as api_url:
         from prefect import serve as prefect_serve
@@ -523,12 +529,20 @@ def serve(
         deployment = build_deployment(settings)
         err.print(
             f"serving sesame-nightly on '{settings.schedule_cron}' ({settings.schedule_timezone}) "
-            f"for {settings.warehouse}; Prefect API {api_url}"
+            f"for {settings.warehouse}{_cluster_phrase(settings)}; Prefect API {api_url}"
             + (" (embedded; UI at " + api_url.removesuffix("/api") + ")" if embedded else "")
             + ". Ctrl-C stops.",
             soft_wrap=True,
         )
         prefect_serve(deployment, print_starting_message=False)
+
+
+def _cluster_phrase(settings: Settings) -> str:
+    if settings.workers is not None:
+        return f", scoring on a local Dask cluster of {settings.workers} workers"
+    if settings.dask_address is not None:
+        return f", scoring on the Dask cluster at {settings.dask_address}"
+    return ""
 
 
 def main() -> None:

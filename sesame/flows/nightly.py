@@ -62,9 +62,12 @@ def _run(
                         run_id, as_of, settings.history_months, card.model_version
                     )
                     dates = [*history, as_of]
-                with summary.step("score", settings):
+                with (
+                    summary.step("score", settings),
+                    cluster.scoring_runner(settings, dates) as runner,
+                ):
                     for snapshot_date in dates:
-                        summary.dates.append(_score(run_id, settings, card, snapshot_date))
+                        summary.dates.append(_score(run_id, settings, card, snapshot_date, runner))
                 with summary.step("parquet copies", settings):
                     moves += tasks.write_partitions(run_id, settings, dates)
                 if reports:
@@ -86,10 +89,13 @@ def _run(
     return summary
 
 
-def _score(run_id: str, settings: Settings, card: Scorecard, snapshot_date: date) -> DateResult:
-    """One date: in this process on the run's connection, or, on a cluster, one task per user
-    partition on the flow's task runner while this process (the only writer) waits."""
-    if not cluster.is_distributed(settings):
+def _score(
+    run_id: str, settings: Settings, card: Scorecard, snapshot_date: date, runner: Any
+) -> DateResult:
+    """One date: in this process on the run's connection, or, on a cluster (``runner``, a
+    started Dask task runner), one task per user partition while this process (the only
+    writer) waits."""
+    if runner is None:
         return tasks.score(run_id, settings, card, snapshot_date)
     started = time.perf_counter()
     con = building_connection(run_id)
@@ -97,7 +103,12 @@ def _score(run_id: str, settings: Settings, card: Scorecard, snapshot_date: date
     try:
         with cluster.open_to_readers(con):
             for_workers = cluster.worker_settings(settings)
-            futures = [tasks.score_partition.submit(job, for_workers, card) for job in jobs]
+            futures = [
+                runner.submit(
+                    tasks.score_partition, {"job": job, "settings": for_workers, "card": card}
+                )
+                for job in jobs
+            ]
             wait(futures)  # every worker done with the copy before it is attached again
             parts = [future.result() for future in futures]
         return tasks.merge_partitions(run_id, settings, card, snapshot_date, parts, started)

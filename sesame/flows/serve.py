@@ -8,7 +8,9 @@ nothing). Two ways to run it:
 - with a Prefect server of your own (``prefect server start``): set ``PREFECT_API_URL`` and
   ``sesame serve`` registers the deployment there and runs its flow runs.
 
-Each scheduled run scores the previous day in the schedule's time zone.
+Each scheduled run scores the previous day in the schedule's time zone. The deployment carries
+the settings, ``workers`` and ``dask_address`` included: a scheduled run starts its Dask cluster
+(or joins the existing one) exactly as ``sesame nightly --workers N`` does.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ import polars as pl
 STUCK_MONTHS = 7  # contract: stuck when months_without_rise >= 7
 
 
-def months_without_rise(month_end_scores: pl.LazyFrame) -> pl.LazyFrame:
-    """Grain: one row per user with a score at the latest month-end.
+def months_without_rise(month_end_scores: pl.LazyFrame, *, min_months: int = 0) -> pl.LazyFrame:
+    """Grain: one row per user with a score at the latest month-end (and at least
+    ``min_months`` months without a rise: the others are dropped before their factors are
+    gathered, which is most of the work).
 
     Input: (user_id, month_end, months_back, score, reasons), months_back 0 = latest.
     Output: months_without_rise, month_end_then, score_then, month_end, score,
@@ -41,7 +43,9 @@ def months_without_rise(month_end_scores: pl.LazyFrame) -> pl.LazyFrame:
             .over("user_id")
             .alias("months_without_rise")
         )
-        .filter(k <= pl.col("months_without_rise"))
+        .filter(
+            (k <= pl.col("months_without_rise")) & (pl.col("months_without_rise") >= min_months)
+        )
     )
     then = k == pl.col("months_without_rise")
     summary = run.group_by("user_id").agg(
@@ -76,7 +80,7 @@ def months_without_rise(month_end_scores: pl.LazyFrame) -> pl.LazyFrame:
 
 def stuck_users(month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTHS) -> pl.LazyFrame:
     """Grain: one row per stuck user (months_without_rise >= ``min_months``)."""
-    return months_without_rise(month_end_scores).filter(pl.col("months_without_rise") >= min_months)
+    return months_without_rise(month_end_scores, min_months=min_months)
 
 
 def stuck_factors(

@@ -66,8 +66,8 @@ def test_a_local_dask_cluster_gives_the_single_process_snapshots(tmp_path: Path)
     spread = settings("dask", workers=2)
     assert cluster.slots(spread) == 2  # one partition per worker at least
     spread = spread.model_copy(update={"user_partitions": 4})
-    on_dask = nightly_flow.with_options(task_runner=cluster.task_runner(spread))
-    state = on_dask(as_of=D, settings=spread, return_state=True)
+    # the flow starts the cluster its settings ask for: no task runner is given to it here
+    state = nightly_flow(as_of=D, settings=spread, return_state=True)
     summary = state.result()
 
     assert [d.snapshot_date for d in summary.dates] == [date(2026, 4, 30), date(2026, 5, 31), D]

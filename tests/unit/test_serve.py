@@ -40,6 +40,18 @@ def test_the_schedule_and_its_time_zone_are_configurable(tmp_path: Path) -> None
     assert schedule.schedule.timezone == "Asia/Shanghai"
 
 
+@pytest.mark.parametrize(
+    "cluster", [{"workers": 3}, {"dask_address": "tcp://scheduler:8786"}], ids=["local", "address"]
+)
+def test_scheduled_runs_score_on_the_dask_cluster_of_the_settings(
+    tmp_path: Path, cluster: dict[str, object]
+) -> None:
+    deployment = build_deployment(Settings(warehouse=tmp_path, **cluster))
+    parameters = deployment.parameters["settings"]
+    # the flow starts the cluster from these settings (sesame.cluster.scoring_runner)
+    assert Settings(**parameters).model_dump(include=set(cluster)) == cluster
+
+
 def test_a_bad_cron_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="SESAME_SCHEDULE_CRON"):
         build_deployment(Settings(warehouse=tmp_path, schedule_cron="0 25 * * *"))
