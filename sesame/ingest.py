@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sesame.errors import ExportError
+from sesame.rollups import compact_if_needed, ensure_rollups, record_changes
 from sesame.schema import TABLES, Column, Table
 from sesame.sqlmodels import execute, read_sql
 from sesame.warehouse import pause_point
@@ -415,6 +416,7 @@ def _merge(
         )
     if not con.execute(f"select exists (select 1 from {target})").fetchall()[0][0]:
         execute(con, f"insert into {target} by name {good}", {"run_id": run_id})
+        record_changes(con, table.name, f"from {target}", None)  # the first load: every row
         return
     execute(con, f"create or replace temp table incoming as {good}", {"run_id": run_id})
     # the keys the new rows share with stored ones (usually none), found by a join that scans
@@ -430,16 +432,23 @@ def _merge(
     )
     if con.execute("select exists (from clashes)").fetchall()[0][0]:
         clash_match = " and ".join(f"clashes.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
+        replaced = (
+            f"select {target}.* from {target} where exists "
+            f"(select 1 from clashes where {clash_match} and clashes.incoming_wins)"
+        )
+        kept_match = " and ".join(f"clashes.{_quoted(k)} = incoming.{_quoted(k)}" for k in key)
+        loaded = (
+            "select incoming.* from incoming where not exists "
+            f"(select 1 from clashes where {kept_match} and not clashes.incoming_wins)"
+        )
+        record_changes(con, table.name, loaded, replaced)  # before the replaced rows go
         con.execute(
             f"delete from {target} where exists "
             f"(select 1 from clashes where {clash_match} and clashes.incoming_wins)"
         )
-        kept_match = " and ".join(f"clashes.{_quoted(k)} = incoming.{_quoted(k)}" for k in key)
-        con.execute(
-            f"insert into {target} by name select incoming.* from incoming where not exists "
-            f"(select 1 from clashes where {kept_match} and not clashes.incoming_wins)"
-        )
+        con.execute(f"insert into {target} by name {loaded}")
     else:
+        record_changes(con, table.name, "from incoming", None)
         con.execute(f"insert into {target} by name from incoming")
     con.execute("drop table incoming; drop table clashes")
 
@@ -471,6 +480,7 @@ def ingest_exports(
     """Ingests every table's new files; schema errors stop before anything is loaded, and a
     table with more than ``max_bad_row_share`` bad new rows stops the run."""
     ensure_staging_tables(con)
+    ensure_rollups(con)
     if not input_dir.is_dir():
         raise ExportError("*", f"the export directory {input_dir} does not exist")
     plans = []
@@ -484,6 +494,13 @@ def ingest_exports(
         results.append(ingest_table(con, table, files, run_id, max_bad_row_share))
         if files:
             pause_point("ingest")
+    con.execute("begin transaction")
+    try:
+        compact_if_needed(con)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
     if not any(result.files for result in results):
         log.info("no new export files in %s", input_dir)
     return results
