@@ -57,15 +57,15 @@ def record_changes(
     source = f"select *, 1 as sign from ({loaded})"
     if replaced is not None:
         source += f" union all by name select *, -1 as sign from ({replaced})"
-    con.execute(f"create or replace temp table rollup_source as {source}")
+    con.execute(f"create or replace temp view rollup_source as {source}")
     try:
         con.execute(
             f"insert into {rollup} by name select * replace ($compacted as compacted) "
-            f"from ({read_sql(f'rollups/{rollup}')}) order by user_id, month_start",
+            f"from ({read_sql(f'rollups/{rollup}')})",
             {"compacted": first_load and replaced is None},
         )
     finally:
-        con.execute("drop table rollup_source")
+        con.execute("drop view rollup_source")
 
 
 def compact_if_needed(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,11 +95,11 @@ def _summed(rollup: str) -> str:
 
 
 def _build(con: duckdb.DuckDBPyConnection, rollup: str, source: str, *, compacted: bool) -> None:
-    con.execute(f"create or replace temp table rollup_source as {source}")
+    con.execute(f"create or replace temp view rollup_source as {source}")
     try:
         con.execute(
             f"create table {rollup} as select * replace ({str(compacted).lower()} as compacted) "
-            f"from ({read_sql(f'rollups/{rollup}')}) order by user_id, month_start"
+            f"from ({read_sql(f'rollups/{rollup}')})"
         )
     finally:
-        con.execute("drop table rollup_source")
+        con.execute("drop view rollup_source")
