@@ -51,6 +51,7 @@ from benchmarks.report import (
     write_result,
 )
 from sesame.scoring import month_ends_before
+from sesame.settings import Settings
 
 STEPS = ("floor", "day", "history", "next")
 HISTORY_MONTHS = 12
@@ -365,7 +366,9 @@ def main(
     steps: Annotated[str, typer.Option(help="comma-separated subset of steps")] = ",".join(STEPS),
     seed: Annotated[int, typer.Option(help="generator seed")] = 0,
     as_of: Annotated[str, typer.Option(help="D, YYYY-MM-DD")] = str(DEFAULT_AS_OF),
-    memory_limit: Annotated[str, typer.Option(help="SESAME_MEMORY_LIMIT and the floor's")] = "4GB",
+    memory_limit: Annotated[
+        str, typer.Option(help="SESAME_MEMORY_LIMIT and the floor's [default: the job's]")
+    ] = Settings().memory_limit,
     threads: Annotated[int | None, typer.Option(help="SESAME_THREADS [default: all]")] = None,
     use_server: Annotated[
         bool, typer.Option("--prefect-server", help="run against a `prefect server start`")
