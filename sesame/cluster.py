@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from sesame.errors import SesameError, UsageError
-from sesame.scoring import PartitionJob, partition_count
+from sesame.scoring import PartitionJob, user_ranges
 from sesame.settings import Settings
 from sesame.warehouse import ALIAS, attach_copy
 
@@ -147,10 +147,10 @@ def partition_jobs(
     ``user_partitions`` is set), on the run's copy of the warehouse."""
     database = attached_path(con)
     folder = parts_folder(database, snapshot_date)
-    partitions = partition_count(con, settings, snapshot_date, minimum=slots(settings))
+    ranges = user_ranges(con, settings, snapshot_date, minimum=slots(settings))
     return [
-        PartitionJob(database, folder, snapshot_date, run_id, partition, partitions)
-        for partition in range(partitions)
+        PartitionJob(database, folder, snapshot_date, run_id, partition, len(ranges), users)
+        for partition, users in enumerate(ranges)
     ]
 
 

@@ -1,7 +1,9 @@
 """Scoring one snapshot date: SQL models for the aggregates, the Polars scorecard for the score.
 
-Per date D, users are split into partitions by a hash of user_id (enough that none holds more
-than ``users_per_partition`` users, so its aggregates fit in memory); each partition runs the
+Per date D, users are split into partitions by ranges of user_id of equal size (enough that
+none holds more than ``users_per_partition`` users, so its aggregates fit in memory; ranges, not
+a hash, so that a partition reads only the blocks of the staged tables that hold its users, as
+long as they are stored in user order, which the first load ensures); each partition runs the
 intermediate models (point in time at each request's date), collects its aggregates once into
 Polars, scores them and stages its snapshot rows. Then the checks of ``sql/checks`` run on the
 staged rows, and only then are D's rows replaced in the warehouse tables (inside the run's
@@ -123,16 +125,42 @@ def partition_count(
     return max(minimum, math.ceil(users / settings.users_per_partition), 1)
 
 
+ALL_USERS = (-(2**63), 2**63 - 1)  # the user_id range of a single partition
+
+
+def user_ranges(
+    con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_date: date, minimum: int = 1
+) -> list[tuple[int, int]]:
+    """The partitions of ``snapshot_date`` as inclusive user_id ranges holding about as many
+    users registered by the date each (``partition_count`` of them; fewer if there are fewer
+    users), together covering every user_id."""
+    partitions = partition_count(con, settings, snapshot_date, minimum)
+    if partitions == 1:
+        return [ALL_USERS]
+    fractions = [i / partitions for i in range(1, partitions)]
+    cuts = con.execute(
+        "select quantile_disc(user_id, $fractions) from stg_users "
+        "where registered_at < day_end($snapshot_date)",
+        {"fractions": fractions, "snapshot_date": snapshot_date},
+    ).fetchall()[0][0]
+    starts = sorted({ALL_USERS[0], *(cut for cut in cuts or [] if cut is not None)})
+    ends = [start - 1 for start in starts[1:]] + [ALL_USERS[1]]
+    return list(zip(starts, ends, strict=True))
+
+
 def date_parameters(
-    settings: Settings, card: Scorecard, snapshot_date: date, run_id: str, partitions: int
+    settings: Settings, card: Scorecard, snapshot_date: date, run_id: str
 ) -> dict[str, Any]:
-    """The bound parameters of one date's models (without ``partition``)."""
+    """The bound parameters of one date's models (without the partition's user range)."""
     return settings.sql_parameters() | {
         "snapshot_date": snapshot_date,
         "model_version": card.model_version,
         "run_id": run_id,
-        "partitions": partitions,
     }
+
+
+def _in_range(users: tuple[int, int]) -> dict[str, int]:
+    return {"user_from": users[0], "user_to": users[1]}
 
 
 def score_date(
@@ -144,18 +172,18 @@ def score_date(
 ) -> DateResult:
     """Scores every user registered by ``snapshot_date`` and replaces that date's rows."""
     started = time.perf_counter()
-    partitions = partition_count(con, settings, snapshot_date)
-    parameters = date_parameters(settings, card, snapshot_date, run_id, partitions)
+    ranges = user_ranges(con, settings, snapshot_date)
+    parameters = date_parameters(settings, card, snapshot_date, run_id)
     _stage_tables(con)
-    for partition in range(partitions):
+    for partition, users in enumerate(ranges):
         partition_started = time.perf_counter()
-        _score_partition(con, card, parameters | {"partition": partition})
-        if partitions > 1:
+        _score_partition(con, card, parameters | _in_range(users))
+        if len(ranges) > 1:
             log.info(
                 "scored %s partition %d of %d in %.1f s",
                 snapshot_date,
                 partition + 1,
-                partitions,
+                len(ranges),
                 time.perf_counter() - partition_started,
             )
     return _check_and_replace(con, parameters, started)
@@ -197,8 +225,9 @@ class PartitionJob:
     folder: Path  # where the partition's Parquet parts go, on storage the writer reads
     snapshot_date: date
     run_id: str
-    partition: int
+    partition: int  # its number, for names
     partitions: int
+    users: tuple[int, int]  # the inclusive user_id range it scores
 
 
 @dataclass(frozen=True)
@@ -226,10 +255,8 @@ def score_partition_to_parquet(
             con.execute(f"attach $path as {ALIAS} (read_only)", {"path": str(job.database)})
             con.execute(f"use {ALIAS}")
             _stage_tables(con)
-            parameters = date_parameters(
-                settings, card, job.snapshot_date, job.run_id, job.partitions
-            )
-            _score_partition(con, card, parameters | {"partition": job.partition})
+            parameters = date_parameters(settings, card, job.snapshot_date, job.run_id)
+            _score_partition(con, card, parameters | _in_range(job.users))
             return _write_parts(con, job)
         finally:
             con.close()  # releases the copy: the writer attaches it again once all parts are in
@@ -263,7 +290,7 @@ def stage_parts(
 ) -> DateResult:
     """Loads the parts of every partition of one date, then checks and replaces it as
     ``score_date`` does. ``started``: when the date's scoring began (for the progress line)."""
-    parameters = date_parameters(settings, card, snapshot_date, run_id, len(parts))
+    parameters = date_parameters(settings, card, snapshot_date, run_id)
     started = time.perf_counter() if started is None else started
     _stage_tables(con)
     for name, table in PART_TABLES.items():

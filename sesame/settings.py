@@ -38,11 +38,11 @@ class Settings(BaseSettings):
         default="2GB", description="DuckDB memory limit; DuckDB spills to disk beyond it"
     )
     threads: int | None = Field(default=None, description="DuckDB threads")
-    # Each date's users are scored in hash partitions so that one partition's aggregates fit
-    # in memory. Measured at 1M users with the 2 GB limit: 4 partitions of 250k users keep the
-    # process at 2.6 GB (5.4 GB in one partition).
+    # Each date's users are scored in partitions (user_id ranges) so that one partition's
+    # aggregates fit in memory. Measured at 1M users with the 2 GB limit: 4 partitions of 250k
+    # users keep the process at 2.6 GB (5.4 GB in one partition).
     user_partitions: int | None = Field(
-        default=None, ge=1, description="hash partitions of users per date"
+        default=None, ge=1, description="partitions (user_id ranges) of each date's users"
     )
     users_per_partition: int = Field(
         default=250_000,

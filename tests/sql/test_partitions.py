@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from sesame.scoring import partition_count
+from sesame.scoring import partition_count, user_ranges
 from sesame.settings import Settings
 from sesame.warehouse import configure, connect_read_only
 from tests import pipeline
@@ -82,6 +83,38 @@ def test_partition_count_follows_the_users_registered_by_the_date(
         assert partition_count(con, settings, D) == expected
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 3, 7])
+def test_user_ranges_split_the_users_evenly_and_cover_every_id(
+    tmp_path: Path, partitions: int
+) -> None:
+    settings = Settings(warehouse=tmp_path, user_partitions=partitions)
+    con = duckdb.connect()
+    try:
+        configure(con, settings, tmp_path / "spill")
+        # ids with gaps, and users registered after D who do not count
+        con.execute(
+            "create table stg_users as select range * 7 + 3 as user_id, "
+            "timestamp '2020-01-01' as registered_at from range(1_000) "
+            "union all select 100_000 + range, timestamp '2026-07-01' from range(500)"
+        )
+        ranges = user_ranges(con, settings, D)
+        sizes = [
+            con.execute(
+                "select count(*) from stg_users where user_id between $a and $b "
+                "and registered_at < day_end($d)",
+                {"a": lo, "b": hi, "d": D},
+            ).fetchall()[0][0]
+            for lo, hi in ranges
+        ]
+    finally:
+        con.close()
+    assert len(ranges) == partitions
+    assert ranges[0][0] == -(2**63) and ranges[-1][1] == 2**63 - 1  # every id, any id
+    assert all(hi + 1 == lo for (_, hi), (lo, _) in itertools.pairwise(ranges))
+    assert sum(sizes) == 1_000
+    assert max(sizes) - min(sizes) <= 2  # quantile_disc picks a user at each cut
 
 
 def test_partitions_do_not_change_any_snapshot(loaded: Settings, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@
 -- a score_refresh_day sees the score of their latest refresh day: when that day lies before
 -- $snapshot_date, after registration, and no snapshot of this model holds it, the user is also
 -- scored at that day (point in time), so published_score never needs a score that is not there.
--- parameters: $snapshot_date, $model_version, $partition, $partitions (users split by hash)
+-- parameters: $snapshot_date, $model_version, $user_from, $user_to (the partition's user ids)
 with users as (
     select
         user_id,
@@ -13,7 +13,7 @@ with users as (
     from stg_users
     where
         registered_at < day_end($snapshot_date)
-        and hash(user_id) % $partitions = $partition
+        and user_id between $user_from and $user_to
 ),
 
 stored_snapshots as (
