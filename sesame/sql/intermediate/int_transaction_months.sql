@@ -29,7 +29,7 @@ whole_months as (
     inner join transaction_months
         on
             requests.user_id = transaction_months.user_id
-            and transaction_months.month_start >= requests.window_start
+            and requests.window_start <= transaction_months.month_start
             and last_day(transaction_months.month_start) <= requests.snapshot_date
 ),
 
@@ -52,7 +52,9 @@ edge_transactions as (
         category,
         receipt_confirmed
     from stg_transactions
-    where cast(date_trunc('month', txn_ts) as date) in (select month_start from edge_months)
+    where
+        cast(date_trunc('month', txn_ts) as date)
+        in (select edge_months.month_start from edge_months)
 ),
 
 partial_months as (
@@ -87,8 +89,8 @@ partial_months as (
     inner join edge_transactions
         on
             requests.user_id = edge_transactions.user_id
-            and edge_transactions.txn_ts < day_end(requests.snapshot_date)
-            and edge_transactions.txn_ts >= requests.window_start
+            and day_end(requests.snapshot_date) > edge_transactions.txn_ts
+            and requests.window_start <= edge_transactions.txn_ts
             and (
                 date_trunc('month', edge_transactions.txn_ts) < requests.window_start
                 or last_day(edge_transactions.txn_ts) > requests.snapshot_date
@@ -109,7 +111,7 @@ final as (
         select * from whole_months
         union all
         select * from partial_months
-    )
+    ) as months
     group by user_id, snapshot_date, month_start
     having sum(transactions) > 0
 )

@@ -14,8 +14,10 @@ final as (
         cast(user_id as bigint) as user_id,
         cast(date_trunc('month', txn_ts) as date) as month_start,
         cast(sum(sign) as integer) as transactions,
-        cast(coalesce(sum(sign) filter (where direction = 'in' and category = 'salary'), 0)
-            as integer) as salary_inflows,
+        cast(
+            coalesce(sum(sign) filter (where direction = 'in' and category = 'salary'), 0)
+            as integer
+        ) as salary_inflows,
         cast(coalesce(sum(sign) filter (where category = 'shopping'), 0) as integer)
             as shopping_transactions,
         cast(
