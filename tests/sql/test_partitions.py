@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -58,6 +60,26 @@ def test_partition_count(
         con.close()
 
 
+@contextlib.contextmanager
+def users(
+    settings: Settings, before: int, after: int, *, spacing: int, first_later: int
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory stg_users: ``before`` users registered before D (ids 0, spacing,
+    2 x spacing, ...) and ``after`` registered after it (ids from first_later)."""
+    con = duckdb.connect()
+    try:
+        configure(con, settings, settings.warehouse / "spill")
+        con.execute(
+            "create table stg_users as select range * $spacing as user_id, "
+            "timestamp '2020-01-01' as registered_at from range($before) "
+            "union all select $first_later + range, timestamp '2026-07-01' from range($after)",
+            {"before": before, "after": after, "spacing": spacing, "first_later": first_later},
+        )
+        yield con
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize(
     ("before", "after", "expected"),
     [
@@ -71,18 +93,9 @@ def test_partition_count_follows_the_users_registered_by_the_date(
     tmp_path: Path, before: int, after: int, expected: int
 ) -> None:
     settings = Settings(warehouse=tmp_path, users_per_partition=1_000)
-    con = duckdb.connect()
-    try:
-        configure(con, settings, tmp_path / "spill")
-        con.execute(
-            "create table stg_users as "
-            "select range as user_id, timestamp '2020-01-01' as registered_at from range($before) "
-            "union all select $before + range, timestamp '2026-07-01' from range($after)",
-            {"before": before, "after": after},
-        )
+    # ids 0.. registered before D, then later ones
+    with users(settings, before, after, spacing=1, first_later=before) as con:
         assert partition_count(con, settings, D) == expected
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 3, 7])
@@ -90,15 +103,8 @@ def test_user_ranges_split_the_users_evenly_and_cover_every_id(
     tmp_path: Path, partitions: int
 ) -> None:
     settings = Settings(warehouse=tmp_path, user_partitions=partitions)
-    con = duckdb.connect()
-    try:
-        configure(con, settings, tmp_path / "spill")
-        # ids with gaps, and users registered after D who do not count
-        con.execute(
-            "create table stg_users as select range * 7 + 3 as user_id, "
-            "timestamp '2020-01-01' as registered_at from range(1_000) "
-            "union all select 100_000 + range, timestamp '2026-07-01' from range(500)"
-        )
+    # ids with gaps, and users registered after D who do not count
+    with users(settings, 1_000, 500, spacing=7, first_later=100_000) as con:
         ranges = user_ranges(con, settings, D)
         sizes = [
             con.execute(
@@ -108,8 +114,6 @@ def test_user_ranges_split_the_users_evenly_and_cover_every_id(
             ).fetchall()[0][0]
             for lo, hi in ranges
         ]
-    finally:
-        con.close()
     assert len(ranges) == partitions
     assert ranges[0][0] == -(2**63) and ranges[-1][1] == 2**63 - 1  # every id, any id
     assert all(hi + 1 == lo for (_, hi), (lo, _) in itertools.pairwise(ranges))

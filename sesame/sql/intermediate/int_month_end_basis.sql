@@ -1,32 +1,23 @@
--- int_month_end_basis: the month-end snapshots the stuck reports of $report_date read (those of
+-- int_month_end_basis: the month-end snapshots the stuck reports of a date read (those of
 -- int_month_end_scores), each with the run that wrote it, as one text: two report dates with
 -- the same text have the same stuck reports.
 -- grain: one row
--- parameters: $report_date, $report_months
+-- depends on: int_month_end_scores, snapshot_dates
 with month_ends as (
-    select
-        snapshot_date,
-        run_id
-    from snapshot_dates
-    where
-        snapshot_date = last_day(snapshot_date)
-        and snapshot_date <= cast($report_date as date)
-),
-
-latest as (
-    select max(snapshot_date) as month_end from month_ends
+    select distinct month_end
+    from int_month_end_scores
 ),
 
 final as (
     select
         string_agg(
-            strftime(month_ends.snapshot_date, '%Y-%m-%d') || ' ' || month_ends.run_id,
+            strftime(month_ends.month_end, '%Y-%m-%d') || ' ' || snapshot_dates.run_id,
             ', '
-            order by month_ends.snapshot_date
+            order by month_ends.month_end
         ) as basis
     from month_ends
-    cross join latest
-    where date_diff('month', month_ends.snapshot_date, latest.month_end) < $report_months
+    inner join snapshot_dates
+        on month_ends.month_end = snapshot_dates.snapshot_date
 )
 
 select * from final
