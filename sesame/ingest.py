@@ -415,10 +415,7 @@ def _merge(
             "order by source_modified_ns desc, source_file desc) = 1"
         )
     if not con.execute(f"select exists (select 1 from {target})").fetchall()[0][0]:
-        # the first load, usually all of history, is stored in user order: scoring partitions
-        # are user_id ranges and read only the blocks that hold their users
-        in_user_order = " order by user_id" if "user_id" in table.column_names else ""
-        execute(con, f"insert into {target} by name {good}{in_user_order}", {"run_id": run_id})
+        execute(con, f"insert into {target} by name {good}", {"run_id": run_id})
         record_changes(con, table.name, f"from {target}", None)  # the first load: every row
         return
     execute(con, f"create or replace temp table incoming as {good}", {"run_id": run_id})

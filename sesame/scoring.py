@@ -2,8 +2,8 @@
 
 Per date D, users are split into partitions by ranges of user_id of equal size (enough that
 none holds more than ``users_per_partition`` users, so its aggregates fit in memory; ranges, not
-a hash, so that a partition reads only the blocks of the staged tables that hold its users, as
-long as they are stored in user order, which the first load ensures); each partition runs the
+a hash, so that a partition's joins can skip the blocks of the staged tables that hold only
+other users: DuckDB prunes them by their min/max user_id); each partition runs the
 intermediate models (point in time at each request's date), collects its aggregates once into
 Polars, scores them and stages its snapshot rows. Then the checks of ``sql/checks`` run on the
 staged rows, and only then are D's rows replaced in the warehouse tables (inside the run's
