@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from sesame import __version__
+from sesame.scoring import user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import bind, materialize, read_sql
 from sesame.transforms.drops import point_changes
@@ -82,7 +83,7 @@ def build_reports(
     for name in SQL_REPORTS:
         staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
     staged["report_score_drops"] = _score_drops(con, card, parameters)
-    staged.update(_stuck(con, parameters))
+    staged.update(_stuck(con, settings, parameters))
     rows = {}
     for name, table in staged.items():
         con.execute(f"create table if not exists {name} as from {table} limit 0")
@@ -133,7 +134,9 @@ def _score_drops(
     return "new_report_score_drops"
 
 
-def _stuck(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> dict[str, str]:
+def _stuck(
+    con: duckdb.DuckDBPyConnection, settings: Settings, parameters: dict[str, Any]
+) -> dict[str, str]:
     """report_stuck_users and report_stuck_factors: copied from an earlier report date computed
     from the same month-end snapshots (most nights add none), else computed (``_compute_stuck``).
     """
@@ -149,7 +152,7 @@ def _stuck(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> dict[s
         "report_stuck_factors": "new_report_stuck_factors",
     }
     if earlier is None:
-        _compute_stuck(con, report_date)
+        _compute_stuck(con, settings, report_date)
     else:
         for table, new in staged.items():
             con.execute(
@@ -176,11 +179,26 @@ def _month_end_basis(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any])
     return f"sesame {__version__}; months {parameters['report_months']}; {rows[0][0] or ''}"
 
 
-def _compute_stuck(con: duckdb.DuckDBPyConnection, report_date: date) -> None:
-    """report_stuck_users and report_stuck_factors from the month-end scores (Polars)."""
-    month_ends = con.sql("select * from int_month_end_scores").pl().lazy()
-    users = stuck_users(month_ends).collect()
-    factors = stuck_factors(month_ends, stuck=users.lazy()).collect()
+def _compute_stuck(con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date) -> None:
+    """report_stuck_users and report_stuck_factors from the month-end scores (Polars).
+
+    A user's months without a rise depend on their own month-ends only: they are computed in the
+    scoring's user ranges, so memory holds one range's month-ends at a time (a year of them for
+    every user would not fit at a million users); the factors need only the latest month-end."""
+    parts = []
+    for lowest, highest in user_ranges(con, settings, report_date):
+        month_ends = con.sql(
+            "select * from int_month_end_scores where user_id between $lowest and $highest",
+            params={"lowest": lowest, "highest": highest},
+        ).pl()
+        parts.append(stuck_users(month_ends.lazy()).collect())
+        del month_ends
+    users = pl.concat(parts)
+    latest = con.sql(
+        "select user_id, months_back, score, reasons from int_month_end_scores "
+        "where months_back = 0"
+    ).pl()
+    factors = stuck_factors(latest.lazy(), stuck=users.lazy()).collect()
     con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)
     try:

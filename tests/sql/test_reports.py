@@ -13,12 +13,16 @@ Each test reads the published warehouse with ``pipeline.query``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -481,6 +485,11 @@ def test_stuck_is_exactly_seven_months_not_six(history: History) -> None:
     assert STUCK_6 not in rows
 
 
+def pipeline_connection(settings: Settings) -> contextlib.closing[duckdb.DuckDBPyConnection]:
+    """A writable connection to a published warehouse, to set a case up."""
+    return contextlib.closing(duckdb.connect(str(settings.database_path())))
+
+
 def stuck_rows(settings: Settings, report_date: date) -> dict[str, pl.DataFrame]:
     keys = {"report_stuck_users": "user_id", "report_stuck_factors": "factor"}
     return {
@@ -516,6 +525,21 @@ def test_a_night_without_a_new_month_end_reuses_the_stuck_reports(
     bases = pipeline.query(warm, "select report_date, basis from report_bases order by 1").rows()
     assert [day for day, _ in bases] == [D, later, after_rescore]
     assert bases[0][1] == bases[1][1] != bases[2][1]
+
+
+def test_stuck_reports_computed_in_user_ranges_equal_one_pass(
+    history: History, tmp_path: Path
+) -> None:
+    split = history.settings.model_copy(
+        update={"warehouse": tmp_path / "warehouse", "user_partitions": 3}
+    )
+    shutil.copytree(history.settings.warehouse, split.warehouse)
+    with pipeline_connection(split) as con:  # computed afresh, not reused from D
+        con.execute("delete from report_bases")
+    run_with_reports(split, [], [D])
+    for table, rows in stuck_rows(split, D).items():
+        assert rows.height > 0
+        assert rows.equals(stuck_rows(history.settings, D)[table]), table
 
 
 def test_a_user_who_improves_every_month_is_not_stuck(history: History) -> None:
