@@ -15,9 +15,11 @@ For each table of the contract, in dependency order (users first, so foreign key
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,6 +231,18 @@ def _rule_checks(table: Table) -> tuple[list[str], dict[str, object]]:
     return checks, values
 
 
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction for the block: committed when it succeeds, rolled back on any error."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def ingest_table(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -239,13 +253,8 @@ def ingest_table(
     """Loads new files of one table into ``stg_<table>``, bad rows into ``quarantine``, in one
     transaction: a failure loads nothing of the table (so the step can be retried)."""
     started = time.perf_counter()
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         result = _ingest_table(con, table, files, run_id, max_bad_row_share)
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
     if files:
         log.info(
             "ingested %s: %d new file(s), %s rows, %s quarantined in %.1f s",
@@ -432,20 +441,17 @@ def _merge(
     )
     if con.execute("select exists (from clashes)").fetchall()[0][0]:
         clash_match = " and ".join(f"clashes.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
-        replaced = (
-            f"select {target}.* from {target} where exists "
-            f"(select 1 from clashes where {clash_match} and clashes.incoming_wins)"
+        is_replaced = (
+            f"exists (select 1 from clashes where {clash_match} and clashes.incoming_wins)"
         )
+        replaced = f"select {target}.* from {target} where {is_replaced}"
         kept_match = " and ".join(f"clashes.{_quoted(k)} = incoming.{_quoted(k)}" for k in key)
         loaded = (
             "select incoming.* from incoming where not exists "
             f"(select 1 from clashes where {kept_match} and not clashes.incoming_wins)"
         )
         record_changes(con, table.name, loaded, replaced)  # before the replaced rows go
-        con.execute(
-            f"delete from {target} where exists "
-            f"(select 1 from clashes where {clash_match} and clashes.incoming_wins)"
-        )
+        con.execute(f"delete from {target} where {is_replaced}")
         con.execute(f"insert into {target} by name {loaded}")
     else:
         record_changes(con, table.name, "from incoming", None)
@@ -494,13 +500,8 @@ def ingest_exports(
         results.append(ingest_table(con, table, files, run_id, max_bad_row_share))
         if files:
             pause_point("ingest")
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         compact_if_needed(con)
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
     if not any(result.files for result in results):
         log.info("no new export files in %s", input_dir)
     return results

@@ -26,7 +26,8 @@ COMPACT_SHARE = 0.2  # compact when appended change rows exceed this share of th
 
 
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
-    """Builds each missing rollup from its staged table (empty on a new warehouse)."""
+    """Builds each missing rollup from its staged table (empty on a new warehouse): the
+    staged table's rows recorded as one first load."""
     existing = {
         row[0]
         for row in con.execute(
@@ -38,7 +39,7 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
         if rollup in existing:
             continue
         started = time.perf_counter()
-        _build(con, rollup, f"select *, 1 as sign from stg_{table}", compacted=True)
+        record_changes(con, table, f"from stg_{table}", None)
         log.info("built the %s rollup in %.1f s", rollup, time.perf_counter() - started)
 
 
@@ -53,15 +54,17 @@ def record_changes(
     rollup = ROLLUPS.get(table)
     if rollup is None:
         return
-    first_load = not con.execute(f"select exists (from {rollup})").fetchall()[0][0]
     source = f"select *, 1 as sign from ({loaded})"
     if replaced is not None:
         source += f" union all by name select *, -1 as sign from ({replaced})"
     con.execute(f"create or replace temp view rollup_source as {source}")
     try:
+        model = read_sql(f"rollups/{rollup}")
+        con.execute(f"create table if not exists {rollup} as from ({model}) limit 0")
+        first_load = not con.execute(f"select exists (from {rollup})").fetchall()[0][0]
         con.execute(
             f"insert into {rollup} by name select * replace ($compacted as compacted) "
-            f"from ({read_sql(f'rollups/{rollup}')})",
+            f"from ({model})",
             {"compacted": first_load and replaced is None},
         )
     finally:
@@ -92,14 +95,3 @@ def _summed(rollup: str) -> str:
         f"true as compacted from {rollup} "
         "group by user_id, month_start having sum(transactions) <> 0"
     )
-
-
-def _build(con: duckdb.DuckDBPyConnection, rollup: str, source: str, *, compacted: bool) -> None:
-    con.execute(f"create or replace temp view rollup_source as {source}")
-    try:
-        con.execute(
-            f"create table {rollup} as select * replace ({str(compacted).lower()} as compacted) "
-            f"from ({read_sql(f'rollups/{rollup}')})"
-        )
-    finally:
-        con.execute("drop view rollup_source")
