@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from sesame import __version__
-from sesame.scoring import user_ranges
+from sesame.scoring import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import bind, materialize, read_sql
 from sesame.transforms.drops import point_changes
@@ -78,13 +78,19 @@ def build_reports(
     """Computes every report for ``report_date`` and replaces that date's report rows."""
     started = time.perf_counter()
     parameters = report_parameters(settings, report_date)
-    materialize(con, "intermediate/int_month_end_scores", parameters)
+    everyone = parameters | in_range(ALL_USERS)
+    materialize(con, "intermediate/int_month_end_scores", everyone)
     materialize(con, "intermediate/int_previous_snapshots", parameters)
+    basis = _month_end_basis(con, parameters)
     staged: dict[str, str] = {}
     for name in SQL_REPORTS:
         staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
+    # a year of month-ends of every user (1.5 GB of DuckDB's memory at 1M users): dropped before
+    # the Polars steps, which need the memory; the stuck reports read it range by range
+    con.execute("drop table int_month_end_scores")
     staged["report_score_drops"] = _score_drops(con, card, parameters)
-    staged.update(_stuck(con, settings, parameters))
+    con.execute("drop table int_previous_snapshots")
+    staged.update(_stuck(con, settings, parameters, basis))
     rows = {}
     for name, table in staged.items():
         con.execute(f"create table if not exists {name} as from {table} limit 0")
@@ -136,13 +142,12 @@ def _score_drops(
 
 
 def _stuck(
-    con: duckdb.DuckDBPyConnection, settings: Settings, parameters: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, settings: Settings, parameters: dict[str, Any], basis: str
 ) -> dict[str, str]:
     """report_stuck_users and report_stuck_factors: copied from an earlier report date computed
-    from the same month-end snapshots (most nights add none), else computed (``_compute_stuck``).
-    """
+    from the same month-end snapshots (``basis``; most nights add none), else computed
+    (``_compute_stuck``)."""
     report_date = parameters["report_date"]
-    basis = _month_end_basis(con, parameters)
     earlier = con.execute(
         "select max(report_date) from report_bases "
         "where report = 'stuck' and basis = $basis and report_date <> $d",
@@ -153,7 +158,7 @@ def _stuck(
         "report_stuck_factors": "new_report_stuck_factors",
     }
     if earlier is None:
-        _compute_stuck(con, settings, report_date)
+        _compute_stuck(con, settings, parameters)
     else:
         for table, new in staged.items():
             con.execute(
@@ -180,30 +185,34 @@ def _month_end_basis(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any])
     return f"sesame {__version__}; months {parameters['report_months']}; {rows[0][0] or ''}"
 
 
-def _compute_stuck(con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date) -> None:
+def _compute_stuck(
+    con: duckdb.DuckDBPyConnection, settings: Settings, parameters: dict[str, Any]
+) -> None:
     """report_stuck_users and report_stuck_factors from the month-end scores (Polars).
 
-    A user's months without a rise depend on their own month-ends only: they are computed in the
-    scoring's user ranges, so memory holds one range's month-ends at a time (a year of them for
-    every user would not fit at a million users); the factors need only the latest month-end."""
+    A user's months without a rise depend on their own month-ends only: they are computed in
+    user ranges, so memory holds one range's month-ends at a time (a year of them for every user
+    would not fit at a million users); the factors need only each user's latest month-end."""
+    report_date = parameters["report_date"]
     # a user brings a year of month-ends here, not one row: ranges smaller than scoring's
     # (measured at 1M users: 1.6 GB above DuckDB's share with 250k users a range, 0.85 with 100k)
     ranges = settings.model_copy(
         update={"users_per_partition": min(settings.users_per_partition, STUCK_USERS_PER_RANGE)}
     )
-    parts = []
-    for lowest, highest in user_ranges(con, ranges, report_date):
-        month_ends = con.sql(
-            "select * from int_month_end_scores where user_id between $lowest and $highest",
-            params={"lowest": lowest, "highest": highest},
-        ).pl()
+    parts, latest_parts = [], []
+    for users in user_ranges(con, ranges, report_date):
+        table = materialize(con, "intermediate/int_month_end_scores", parameters | in_range(users))
+        month_ends = con.table(table).pl()
+        con.execute(f"drop table {table}")
         parts.append(stuck_users(month_ends.lazy()).collect())
+        latest_parts.append(
+            month_ends.filter(pl.col("months_back") == 0).select(
+                "user_id", "months_back", "score", "reasons"
+            )
+        )
         del month_ends
     users = pl.concat(parts)
-    latest = con.sql(
-        "select user_id, months_back, score, reasons from int_month_end_scores "
-        "where months_back = 0"
-    ).pl()
+    latest = pl.concat(latest_parts)
     factors = stuck_factors(latest.lazy(), stuck=users.lazy()).collect()
     con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)

@@ -104,6 +104,14 @@ def missing_dates(
 PART_TABLES = {"snapshots": "new_snapshots", "features": "new_features", "repairs": "new_repairs"}
 
 
+def _drop_temporary_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drops what scoring a date left in memory (its models' tables and its staged rows): they
+    would otherwise hold DuckDB's memory through the reports that follow."""
+    tables = ("score_requests", "partition_snapshots", *PART_TABLES.values())
+    for table in (*tables, *(model.rsplit("/", 1)[-1] for model in FEATURE_MODELS)):
+        con.execute(f'drop table if exists temp.main."{table}"')
+
+
 def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace temp table new_snapshots as from score_snapshots limit 0")
     con.execute("drop table if exists new_features")
@@ -159,7 +167,7 @@ def date_parameters(
     }
 
 
-def _in_range(users: tuple[int, int]) -> dict[str, int]:
+def in_range(users: tuple[int, int]) -> dict[str, int]:
     return {"user_from": users[0], "user_to": users[1]}
 
 
@@ -177,7 +185,7 @@ def score_date(
     _stage_tables(con)
     for partition, users in enumerate(ranges):
         partition_started = time.perf_counter()
-        _score_partition(con, card, parameters | _in_range(users))
+        _score_partition(con, card, parameters | in_range(users))
         if len(ranges) > 1:
             log.info(
                 "scored %s partition %d of %d in %.1f s",
@@ -201,6 +209,7 @@ def _check_and_replace(
         "select tier, count(*) from new_snapshots group by tier order by tier"
     ).fetchall()
     tiers = {row[0]: int(row[1]) for row in rows}
+    _drop_temporary_tables(con)
     result = DateResult(
         snapshot_date=snapshot_date,
         users=sum(tiers.values()),
@@ -256,7 +265,7 @@ def score_partition_to_parquet(
             con.execute(f"use {ALIAS}")
             _stage_tables(con)
             parameters = date_parameters(settings, card, job.snapshot_date, job.run_id)
-            _score_partition(con, card, parameters | _in_range(job.users))
+            _score_partition(con, card, parameters | in_range(job.users))
             return _write_parts(con, job)
         finally:
             con.close()  # releases the copy: the writer attaches it again once all parts are in

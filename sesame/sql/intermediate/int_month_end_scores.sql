@@ -2,7 +2,9 @@
 -- grain: one row per (user_id, month_end) for the month-ends on or before $report_date within
 -- the last $report_months months; key (user_id, month_end)
 -- months_back is 0 for the latest month-end on or before the report date, 1 for the one before..
--- parameters: $report_date, $report_months
+-- for the users whose user_id lies between $user_from and $user_to (a year of month-ends of every
+-- user is too much to hold at once for the stuck reports, which run it range by range).
+-- parameters: $report_date, $report_months, $user_from, $user_to
 with month_ends as (
     select snapshot_date as month_end
     from snapshot_dates
@@ -27,7 +29,9 @@ final as (
     inner join month_ends
         on score_snapshots.snapshot_date = month_ends.month_end
     cross join latest
-    where date_diff('month', score_snapshots.snapshot_date, latest.month_end) < $report_months
+    where
+        date_diff('month', score_snapshots.snapshot_date, latest.month_end) < $report_months
+        and score_snapshots.user_id between $user_from and $user_to
 )
 
 select * from final
