@@ -200,8 +200,10 @@ def _compute_stuck(
         update={"users_per_partition": min(settings.users_per_partition, STUCK_USERS_PER_RANGE)}
     )
     parts, latest_parts = [], []
-    for users in user_ranges(con, ranges, report_date):
-        table = materialize(con, "intermediate/int_month_end_scores", parameters | in_range(users))
+    for user_range in user_ranges(con, ranges, report_date):
+        table = materialize(
+            con, "intermediate/int_month_end_scores", parameters | in_range(user_range)
+        )
         month_ends = con.table(table).pl()
         con.execute(f"drop table {table}")
         parts.append(stuck_users(month_ends.lazy()).collect())

@@ -17,21 +17,29 @@ latest as (
     select max(month_end) as month_end from month_ends
 ),
 
+users_snapshots as (
+    select
+        user_id,
+        snapshot_date,
+        score,
+        reasons
+    from score_snapshots
+    where user_id between $user_from and $user_to
+),
+
 final as (
     select
-        cast(score_snapshots.user_id as bigint) as user_id,
-        cast(score_snapshots.snapshot_date as date) as month_end,
-        cast(date_diff('month', score_snapshots.snapshot_date, latest.month_end) as integer)
+        cast(users_snapshots.user_id as bigint) as user_id,
+        cast(users_snapshots.snapshot_date as date) as month_end,
+        cast(date_diff('month', users_snapshots.snapshot_date, latest.month_end) as integer)
             as months_back,
-        cast(score_snapshots.score as integer) as score,
-        cast(score_snapshots.reasons as varchar[]) as reasons
-    from score_snapshots
+        cast(users_snapshots.score as integer) as score,
+        cast(users_snapshots.reasons as varchar[]) as reasons
+    from users_snapshots
     inner join month_ends
-        on score_snapshots.snapshot_date = month_ends.month_end
+        on users_snapshots.snapshot_date = month_ends.month_end
     cross join latest
-    where
-        date_diff('month', score_snapshots.snapshot_date, latest.month_end) < $report_months
-        and score_snapshots.user_id between $user_from and $user_to
+    where date_diff('month', users_snapshots.snapshot_date, latest.month_end) < $report_months
 )
 
 select * from final
