@@ -101,7 +101,12 @@ def missing_dates(
 
 
 # The tables a partition stages, by the name of its Parquet part.
-PART_TABLES = {"snapshots": "new_snapshots", "features": "new_features", "repairs": "new_repairs"}
+PART_TABLES = {
+    "snapshots": "new_snapshots",
+    "features": "new_features",
+    "repairs": "new_repairs",
+    "refresh_scores": "new_refresh_day_scores",
+}
 
 
 def _drop_temporary_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -116,6 +121,9 @@ def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace temp table new_snapshots as from score_snapshots limit 0")
     con.execute("drop table if exists new_features")
     con.execute("create or replace temp table new_repairs as from repair_decisions limit 0")
+    con.execute(
+        "create or replace temp table new_refresh_day_scores as from refresh_day_scores limit 0"
+    )
 
 
 def partition_count(
@@ -246,6 +254,7 @@ class PartitionParts:
     snapshots: Path
     features: Path
     repairs: Path
+    refresh_scores: Path
 
 
 def score_partition_to_parquet(
@@ -284,7 +293,10 @@ def _write_parts(con: duckdb.DuckDBPyConnection, job: PartitionJob) -> Partition
         os.replace(temporary, final)
         paths[name] = final
     return PartitionParts(
-        snapshots=paths["snapshots"], features=paths["features"], repairs=paths["repairs"]
+        snapshots=paths["snapshots"],
+        features=paths["features"],
+        repairs=paths["repairs"],
+        refresh_scores=paths["refresh_scores"],
     )
 
 
@@ -324,6 +336,13 @@ def _score_partition(
     con.register("scored_requests", scored_requests)
     try:
         materialize(con, "marts/fct_score_snapshots", parameters, table="partition_snapshots")
+        # the refresh days scored point in time: later nights read them instead (see the DDL)
+        con.execute(
+            "insert into new_refresh_day_scores by name select user_id, "
+            "snapshot_date as refresh_date, score, $model_version as model_version, "
+            "$run_id as run_id from scored_requests where not is_snapshot",
+            {"model_version": parameters["model_version"], "run_id": parameters["run_id"]},
+        )
     finally:
         con.unregister("scored_requests")
     con.execute("insert into new_snapshots by name from partition_snapshots")
@@ -386,6 +405,13 @@ def _replace_date(
     con.execute("insert into score_snapshots by name from new_snapshots order by user_id")
     con.execute("delete from dimension_aggregates where snapshot_date = $snapshot_date", on_date)
     con.execute("insert into dimension_aggregates by name from new_features order by user_id")
+    # a snapshot of a day is what counts for it: refresh day scores of the day give way to it
+    con.execute(
+        "delete from refresh_day_scores "
+        "where refresh_date = $snapshot_date and model_version = $model_version",
+        on_date | {"model_version": model_version},
+    )
+    con.execute("insert into refresh_day_scores by name from new_refresh_day_scores")
     latest = con.execute("select max(decided_as_of) from repair_decisions").fetchall()[0][0]
     if latest is None or snapshot_date >= latest:  # the table shows the latest date's decisions
         con.execute("delete from repair_decisions")

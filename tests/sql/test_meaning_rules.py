@@ -7,11 +7,14 @@ for exact feature values, `score_snapshots` for scores.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from sesame.settings import Settings
@@ -663,3 +666,85 @@ def test_published_score_follows_score_refresh_day(
     assert tonight["score"] == history["score"]
     assert tonight["published_score"] == expected
     assert history["published_score"] == expected
+
+
+# ---------------------------------------------------------------------- refresh day scores kept
+
+
+def _refresh_cases() -> list[tuple[int, date]]:
+    """(user_id, refresh date) of the cases published from a refresh day before P."""
+    return [(user_id, case[3]) for user_id, case in enumerate(PUBLISHED, start=1) if case[3] != P]
+
+
+def _copy_of_night_p(published: Published, tmp_path: Path, name: str) -> Settings:
+    """A copy of the warehouse of night P (scored alone), to run later nights on."""
+    copy = tmp_path / name
+    shutil.copytree(published.tonight.warehouse, copy)
+    return Settings(warehouse=copy, input=published.tonight.input)
+
+
+def _refresh_score(published: Published, user_id: int, refresh_date: date) -> int:
+    """The score of the refresh day, as the history warehouse holds it in a snapshot."""
+    score = pipeline.snapshot(published.history, refresh_date)[user_id]["score"]
+    assert score is not None
+    return int(score)
+
+
+def test_a_night_stores_the_refresh_day_scores_it_computes(published: Published) -> None:
+    stored = pipeline.query(
+        published.tonight, "select user_id, refresh_date, score from refresh_day_scores"
+    )
+    assert {
+        (r["user_id"], r["refresh_date"]): r["score"] for r in stored.iter_rows(named=True)
+    } == {
+        (user_id, day): _refresh_score(published, user_id, day) for user_id, day in _refresh_cases()
+    }
+    # where a refresh day was scored as a snapshot (history), no score of it is stored besides
+    snapshotted = pipeline.query(
+        published.history,
+        "from refresh_day_scores inner join snapshot_dates "
+        "on refresh_day_scores.refresh_date = snapshot_dates.snapshot_date",
+    )
+    assert snapshotted.is_empty()
+    # (its first dates did store the refresh days before them: May 5th for May 20th...)
+    days = pipeline.query(published.history, "select distinct refresh_date from refresh_day_scores")
+    assert date(2026, 5, 5) in set(days["refresh_date"])
+
+
+def test_the_next_night_reads_the_stored_refresh_day_scores(
+    published: Published, tmp_path: Path
+) -> None:
+    next_night = P + timedelta(days=1)
+    untouched = _copy_of_night_p(published, tmp_path, "untouched")
+    tampered = _copy_of_night_p(published, tmp_path, "tampered")
+    con = duckdb.connect(str(tampered.warehouse / "sesame.duckdb"))
+    try:  # the next night shows a changed stored score only if it reads it
+        con.execute("update refresh_day_scores set score = score + 1")
+    finally:
+        con.close()
+    pipeline.run(untouched, [next_night])
+    pipeline.run(tampered, [next_night])
+    for user_id, day in _refresh_cases():
+        expected = _refresh_score(published, user_id, day)
+        assert pipeline.snapshot(untouched, next_night)[user_id]["published_score"] == expected
+        assert pipeline.snapshot(tampered, next_night)[user_id]["published_score"] == expected + 1
+    # the next night scored no refresh day again: every stored row is night P's
+    runs = pipeline.query(untouched, "select distinct run_id from refresh_day_scores")
+    assert runs.height == 1
+
+
+def test_a_snapshot_of_a_refresh_day_replaces_its_stored_scores(
+    published: Published, tmp_path: Path
+) -> None:
+    settings = _copy_of_night_p(published, tmp_path, "backfilled")
+    refresh_date = date(2026, 6, 5)
+    pipeline.run(settings, [refresh_date])  # the day scored as a snapshot after night P
+    stored = pipeline.query(settings, "select refresh_date from refresh_day_scores")
+    assert refresh_date not in stored["refresh_date"].to_list()
+    others = {day for _, day in _refresh_cases()} - {refresh_date}
+    assert others <= set(stored["refresh_date"])  # the other days' scores stay
+    next_night = P + timedelta(days=1)
+    pipeline.run(settings, [next_night])  # reads the snapshot: one score per user and day
+    for user_id, day in _refresh_cases():
+        published_score = pipeline.snapshot(settings, next_night)[user_id]["published_score"]
+        assert published_score == _refresh_score(published, user_id, day)

@@ -86,6 +86,18 @@ create table if not exists report_bases (
     basis varchar not null
 );
 
+-- The score of a user at their score refresh day, computed point in time for a night that had no
+-- snapshot of that day (a first nightly, or nights after a gap): the published score of every
+-- night until the next refresh day, so the nights after it read it here instead of scoring the
+-- day again. A snapshot of the day, when there is one, is what counts (it is read first).
+create table if not exists refresh_day_scores (
+    user_id bigint not null,
+    refresh_date date not null,
+    score integer,
+    model_version varchar not null,
+    run_id varchar not null
+);
+
 -- warehouses made before runs recorded failures and step timings
 alter table runs add column if not exists error varchar;
 alter table runs add column if not exists step_seconds json;

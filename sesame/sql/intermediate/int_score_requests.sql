@@ -2,8 +2,9 @@
 -- grain: one row per (user_id, snapshot_date)
 -- Every user registered by $snapshot_date is scored at $snapshot_date (is_snapshot). A user with
 -- a score_refresh_day sees the score of their latest refresh day: when that day lies before
--- $snapshot_date, after registration, and no snapshot of this model holds it, the user is also
--- scored at that day (point in time), so published_score never needs a score that is not there.
+-- $snapshot_date, after registration, and neither a snapshot nor a stored refresh day score
+-- (refresh_day_scores) of this model holds it, the user is also scored at that day (point in
+-- time), so published_score never needs a score that is not there.
 -- parameters: $snapshot_date, $model_version, $user_from, $user_to (the partition's user ids)
 with users as (
     select
@@ -21,6 +22,12 @@ stored_snapshots as (
         user_id,
         snapshot_date
     from score_snapshots
+    where model_version = $model_version
+    union all
+    select
+        user_id,
+        refresh_date as snapshot_date
+    from refresh_day_scores
     where model_version = $model_version
 ),
 

@@ -3,8 +3,11 @@
 -- published_score is the score the user sees: the score of their latest score_refresh_day on or
 -- before the date (nightly, i.e. this score, when the refresh day is null). A user registered
 -- after that refresh day sees this score at once. The score of an earlier refresh day comes from
--- this pass (scored_requests with is_snapshot false) or from a stored snapshot of this model.
--- depends on: scored_requests (the scorecard's output), stg_users, score_snapshots
+-- this pass (scored_requests with is_snapshot false), from a stored snapshot of this model, or
+-- from refresh_day_scores (an earlier pass's point-in-time score of that day); int_score_requests
+-- asks for a day only when neither table holds it, so each (user, day) comes from one place.
+-- depends on: scored_requests (the scorecard's output), stg_users, score_snapshots,
+-- refresh_day_scores
 -- parameters: $snapshot_date, $model_version, $run_id
 with scored as (
     select * from scored_requests
@@ -35,6 +38,13 @@ refresh_scores as (
         score
     from score_snapshots
     where model_version = $model_version and snapshot_date < cast($snapshot_date as date)
+    union all
+    select
+        user_id,
+        refresh_date as snapshot_date,
+        score
+    from refresh_day_scores
+    where model_version = $model_version and refresh_date < cast($snapshot_date as date)
 ),
 
 final as (
