@@ -274,12 +274,14 @@ def check_bad_row_share(
 
     A few bad rows are an upstream slip and go to quarantine; many mean a broken export, and
     scores computed from the rest would mislead."""
-    rows, bad = con.execute("select count(*), count(quarantine_reason) from checked").fetchall()[0]
+    rows, bad = con.execute(
+        "select (select sum(rows) from file_rows), (select count(*) from quarantined)"
+    ).fetchall()[0]
     if not bad or bad <= max_bad_row_share * rows:
         return
     reason, file, count = con.execute(
-        "select quarantine_reason, arg_min(source_file, source_file), count(*) from checked "
-        "where quarantine_reason is not null group by quarantine_reason "
+        "select quarantine_reason, arg_min(source_file, source_file), count(*) from quarantined "
+        "group by quarantine_reason "
         "order by count(*) desc, quarantine_reason limit 1"
     ).fetchall()[0]
     first_word = reason.split(" ", 1)[0]
@@ -300,7 +302,6 @@ def _ingest_table(
     run_id: str,
     max_bad_row_share: float,
 ) -> TableIngest:
-    staging = read_sql(f"staging/stg_{table.name}")
     target = f"stg_{table.name}"
     if not files:
         return TableIngest(table.name, 0, 0, 0)
@@ -312,71 +313,30 @@ def _ingest_table(
             "source_modified_ns": [f.modified_ns for f in files],
         }
     )
-    key = table.primary_key
-    key_list = ", ".join(_quoted(k) for k in key)
     checks, values = _rule_checks(table)
     parameters = values | {"files": [str(f.path) for f in files]}
     con.register("export_files_frame", file_frame)
     try:
-        # keys the new rows hold more than once (usually none): one hash aggregate over the
-        # key columns alone; then, among those keys only, the ones repeated within a file
+        # the new rows are read where they are used, not copied aside: a first load is tens of
+        # millions of rows, and a temporary copy of them would spill to disk
+        checked = _checked_rows(con, table, files, checks, parameters)
+        check_bad_row_share(con, table, max_bad_row_share)
+        row_json = ", ".join(f"{_quoted(c)} := {_quoted(c)}" for c in table.column_names)
         execute(
             con,
-            f"create or replace temp table repeated_keys as select {key_list} "
-            f"from ({staging}) group by all having count(*) > 1",
-            parameters,
+            "insert into quarantine (table_name, source_file, reason, row_json, run_id) "
+            f"select $table, source_file, quarantine_reason, to_json(struct_pack({row_json})), "
+            "$run_id from quarantined order by source_file",
+            {"table": table.name, "run_id": run_id},
         )
-        in_repeated = " and ".join(
-            f"repeated_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
-        )
-        execute(
-            con,
-            f"create or replace temp table duplicate_keys as select source_path, {key_list} "
-            f"from ({staging}) as loaded "
-            f"where exists (select 1 from repeated_keys where {in_repeated}) "
-            "group by all having count(*) > 1",
-            parameters,
-        )
-        same_key = " and ".join(
-            f"duplicate_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
-        )
-        execute(
-            con,
-            "create or replace temp table checked as "
-            "select loaded.* exclude (source_path), export_files.source_file, "
-            "export_files.source_modified_ns, "
-            f"nullif(concat_ws('; ', {', '.join(checks)}), '') as quarantine_reason "
-            f"from ({staging}) as loaded "
-            "inner join export_files_frame as export_files "
-            "on loaded.source_path = export_files.path "
-            "left join duplicate_keys on duplicate_keys.source_path = loaded.source_path "
-            f"and {same_key}",
-            parameters,
-        )
-    except duckdb.Error as error:
-        # the failed statement aborted the table's transaction: find the culprit outside it
-        con.execute("rollback")
-        culprit, message = _unreadable_file(con, staging, files, error)
-        con.execute("begin transaction")
-        raise ExportError(
-            table.name, f"cannot read the Parquet file ({message})", file=str(culprit.path)
-        ) from error
+        repeated = bool(con.execute("select exists (from repeated_keys)").fetchall()[0][0])
+        _merge(con, table, target, repeated, run_id, checked, parameters)
     finally:
         con.unregister("export_files_frame")
-
-    check_bad_row_share(con, table, max_bad_row_share)
-    row_json = ", ".join(f"{_quoted(c)} := {_quoted(c)}" for c in table.column_names)
-    execute(
-        con,
-        "insert into quarantine (table_name, source_file, reason, row_json, run_id) "
-        f"select $table, source_file, quarantine_reason, to_json(struct_pack({row_json})), $run_id "
-        "from checked where quarantine_reason is not null order by source_file",
-        {"table": table.name, "run_id": run_id},
-    )
-    repeated = bool(con.execute("select exists (from repeated_keys)").fetchall()[0][0])
-    _merge(con, table, target, repeated, run_id)
     counts = con.execute(
-        "select source_file, count(*), count(quarantine_reason) from checked group by source_file"
+        "select file_rows.source_file, file_rows.rows, count(quarantined.source_file) "
+        "from file_rows left join quarantined on file_rows.source_file = quarantined.source_file "
+        "group by all"
     ).fetchall()
     by_file = {row[0]: (row[1], row[2]) for row in counts}
     manifest = pl.DataFrame(
@@ -394,7 +354,8 @@ def _ingest_table(
     con.register("manifest_frame", manifest)
     con.execute("insert into ingested_files by name select * from manifest_frame")
     con.unregister("manifest_frame")
-    con.execute("drop table checked; drop table duplicate_keys; drop table repeated_keys")
+    for temporary in ("quarantined", "file_rows", "duplicate_keys", "repeated_keys"):
+        con.execute(f"drop table {temporary}")
     return TableIngest(
         table.name,
         len(files),
@@ -403,10 +364,94 @@ def _ingest_table(
     )
 
 
+def _checked_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[ExportFile],
+    checks: list[str],
+    parameters: dict[str, object],
+) -> str:
+    """The new rows with their lineage and quarantine reason (null for a good row), as a query
+    on ``export_files_frame`` and the temporary tables this makes: ``repeated_keys`` and
+    ``duplicate_keys`` (keys held more than once, and within one file), ``quarantined`` (the bad
+    rows) and ``file_rows`` (rows per file). An unreadable file stops with ``ExportError``."""
+    staging = read_sql(f"staging/stg_{table.name}")
+    key = table.primary_key
+    key_list = ", ".join(_quoted(k) for k in key)
+    try:
+        # keys the new rows hold more than once (usually none): one hash aggregate over the
+        # key columns alone; then, among those keys only, the ones repeated within a file
+        execute(
+            con,
+            f"create or replace temp table repeated_keys as select {key_list} "
+            f"from ({staging}) group by all having count(*) > 1",
+            parameters,
+        )
+        in_repeated = " and ".join(
+            f"repeated_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
+        )
+        repeated = bool(con.execute("select exists (from repeated_keys)").fetchall()[0][0])
+        execute(
+            con,
+            f"create or replace temp table duplicate_keys as select source_path, {key_list} "
+            f"from ({staging}) as loaded "
+            + (
+                f"where exists (select 1 from repeated_keys where {in_repeated}) "
+                "group by all having count(*) > 1"
+                if repeated
+                else "limit 0"  # no key comes twice: nothing to look for
+            ),
+            parameters,
+        )
+        same_key = " and ".join(
+            f"duplicate_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
+        )
+        checked = (
+            "select loaded.* exclude (source_path), export_files.source_file, "
+            "export_files.source_modified_ns, "
+            f"nullif(concat_ws('; ', {', '.join(checks)}), '') as quarantine_reason "
+            f"from ({staging}) as loaded "
+            "inner join export_files_frame as export_files "
+            "on loaded.source_path = export_files.path "
+            "left join duplicate_keys on duplicate_keys.source_path = loaded.source_path "
+            f"and {same_key}"
+        )
+        execute(
+            con,
+            "create or replace temp table quarantined as "
+            f"select * from ({checked}) where quarantine_reason is not null",
+            parameters,
+        )
+        execute(
+            con,
+            "create or replace temp table file_rows as select export_files.source_file, "
+            f"count(*) as rows from ({staging}) as loaded "
+            "inner join export_files_frame as export_files "
+            "on loaded.source_path = export_files.path group by all",
+            parameters,
+        )
+    except duckdb.Error as error:
+        # the failed statement aborted the table's transaction: find the culprit outside it
+        con.execute("rollback")
+        culprit, message = _unreadable_file(con, staging, files, error)
+        con.execute("begin transaction")
+        raise ExportError(
+            table.name, f"cannot read the Parquet file ({message})", file=str(culprit.path)
+        ) from error
+    return checked
+
+
 def _merge(
-    con: duckdb.DuckDBPyConnection, table: Table, target: str, repeated: bool, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    target: str,
+    repeated: bool,
+    run_id: str,
+    checked: str,
+    parameters: dict[str, object],
 ) -> None:
-    """Merges the good rows of ``checked`` into ``stg_<table>`` by key: the later file wins
+    """Merges the good rows of ``checked`` (a query, run with ``parameters``) into
+    ``stg_<table>`` by key: the later file wins
     (newer modification time; on a tie, the later path), also against earlier nights' rows.
 
     The costly parts run only when needed: the window over the new rows when a key repeats
@@ -416,7 +461,7 @@ def _merge(
     columns = ", ".join(_quoted(c) for c in table.column_names)
     good = (
         f"select {columns}, source_file, source_modified_ns, $run_id as ingest_run_id "
-        "from checked where quarantine_reason is null"
+        f"from ({checked}) where quarantine_reason is null"
     )
     if repeated:  # a key among the new rows more than once: the later file's row wins
         good += (
@@ -424,10 +469,12 @@ def _merge(
             "order by source_modified_ns desc, source_file desc) = 1"
         )
     if not con.execute(f"select exists (select 1 from {target})").fetchall()[0][0]:
-        execute(con, f"insert into {target} by name {good}", {"run_id": run_id})
+        execute(con, f"insert into {target} by name {good}", parameters | {"run_id": run_id})
         record_changes(con, table.name, f"from {target}", None)  # the first load: every row
         return
-    execute(con, f"create or replace temp table incoming as {good}", {"run_id": run_id})
+    execute(
+        con, f"create or replace temp table incoming as {good}", parameters | {"run_id": run_id}
+    )
     # the keys the new rows share with stored ones (usually none), found by a join that scans
     # only the stored key columns; the delete, which costs a pass over the whole table even
     # when it removes nothing, runs only when there is something to replace
