@@ -77,6 +77,10 @@ def test_a_local_dask_cluster_gives_the_single_process_snapshots(tmp_path: Path)
         assert_frame_equal(actual[table], expected[table], check_exact=True)
     repairs = "select * exclude (run_id) from repair_decisions order by request_id"
     assert pipeline.query(spread, repairs).equals(pipeline.query(alone, repairs))
+    # the refresh days scored point in time come back from the workers' parts too
+    kept = "select * exclude (run_id) from refresh_day_scores order by refresh_date, user_id"
+    assert pipeline.query(spread, kept).height > 0
+    assert pipeline.query(spread, kept).equals(pipeline.query(alone, kept))
     assert _partition_runs(state.state_details.flow_run_id) == 3 * 4  # dates x partitions
     leftovers = [p.name for p in spread.warehouse.iterdir() if ".sesame.duckdb" in p.name]
     assert leftovers == []
