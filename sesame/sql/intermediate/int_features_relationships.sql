@@ -5,6 +5,7 @@
 -- scored_friends           open friends with a published score before the date
 -- friends_mean_score       the mean of those friends' most recent published score before the
 --                          date (null when no friend has one)
+-- parameters: $snapshot_date
 with requests as (
     select
         user_id,
@@ -28,13 +29,33 @@ open_friends as (
             )
 ),
 
+first_request as (
+    select min(snapshot_date) as snapshot_date from requests
+),
+
+-- the published scores a request can see: those from the earliest request's date to the
+-- latest, and each user's last one before that span (an older one is never the most recent
+-- before any request), so the join does not sort every stored snapshot
 published as (
     select
         user_id,
         snapshot_date,
         published_score
     from score_snapshots
-    where published_score is not null
+    where
+        published_score is not null
+        and snapshot_date >= (select first_request.snapshot_date from first_request)
+        and snapshot_date < cast($snapshot_date as date)
+    union all
+    select
+        user_id,
+        max(snapshot_date) as snapshot_date,
+        arg_max(published_score, snapshot_date) as published_score
+    from score_snapshots
+    where
+        published_score is not null
+        and snapshot_date < (select first_request.snapshot_date from first_request)
+    group by user_id
 ),
 
 friend_scores as (
