@@ -319,7 +319,7 @@ def _ingest_table(
     try:
         # the new rows are read where they are used, not copied aside: a first load is tens of
         # millions of rows, and a temporary copy of them would spill to disk
-        checked = _checked_rows(con, table, files, checks, parameters)
+        checked, repeated = _checked_rows(con, table, files, checks, parameters)
         check_bad_row_share(con, table, max_bad_row_share)
         row_json = ", ".join(f"{_quoted(c)} := {_quoted(c)}" for c in table.column_names)
         execute(
@@ -329,7 +329,6 @@ def _ingest_table(
             "$run_id from quarantined order by source_file",
             {"table": table.name, "run_id": run_id},
         )
-        repeated = bool(con.execute("select exists (from repeated_keys)").fetchall()[0][0])
         _merge(con, table, target, repeated, run_id, checked, parameters)
     finally:
         con.unregister("export_files_frame")
@@ -370,11 +369,12 @@ def _checked_rows(
     files: list[ExportFile],
     checks: list[str],
     parameters: dict[str, object],
-) -> str:
+) -> tuple[str, bool]:
     """The new rows with their lineage and quarantine reason (null for a good row), as a query
     on ``export_files_frame`` and the temporary tables this makes: ``repeated_keys`` and
     ``duplicate_keys`` (keys held more than once, and within one file), ``quarantined`` (the bad
-    rows) and ``file_rows`` (rows per file). An unreadable file stops with ``ExportError``."""
+    rows) and ``file_rows`` (rows per file); and whether any key comes more than once. An
+    unreadable file stops with ``ExportError``."""
     staging = read_sql(f"staging/stg_{table.name}")
     key = table.primary_key
     key_list = ", ".join(_quoted(k) for k in key)
@@ -438,7 +438,7 @@ def _checked_rows(
         raise ExportError(
             table.name, f"cannot read the Parquet file ({message})", file=str(culprit.path)
         ) from error
-    return checked
+    return checked, repeated
 
 
 def _merge(
@@ -451,8 +451,8 @@ def _merge(
     parameters: dict[str, object],
 ) -> None:
     """Merges the good rows of ``checked`` (a query, run with ``parameters``) into
-    ``stg_<table>`` by key: the later file wins
-    (newer modification time; on a tie, the later path), also against earlier nights' rows.
+    ``stg_<table>`` by key: the later file wins (newer modification time; on a tie, the later
+    path), also against earlier nights' rows.
 
     The costly parts run only when needed: the window over the new rows when a key repeats
     among them (``repeated``); the delete and anti-join when the table holds rows already."""
