@@ -1,0 +1,71 @@
+"""Outcomes (contract section 5): what became of the users scored at a snapshot date S.
+
+``materialize_outcomes`` runs ``sql/marts/fct_outcomes.sql`` for one S into a temporary table,
+from the staged bills, point in time at S + 12 months. It works on the run's connection and on
+a read-only one (temporary tables only), so ``sesame validate`` and ``sesame fit`` use it too.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+import duckdb
+
+from sesame import rules
+from sesame.sqlmodels import execute, materialize
+
+OUTCOMES_TABLE = "fct_outcomes"
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus calendar months, the day clamped to the month's length (as DuckDB does)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def performance_end(snapshot_date: date) -> date:
+    """The last day of S's performance window: S + 12 months."""
+    return add_months(snapshot_date, rules.PERFORMANCE_MONTHS)
+
+
+def window_closed(snapshot_date: date, as_of: date) -> bool:
+    """S's performance window is closed on D when S + 12 months <= D."""
+    return performance_end(snapshot_date) <= as_of
+
+
+def latest_closed_month_end(as_of: date) -> date:
+    """The latest month-end S whose performance window is closed on ``as_of``."""
+    candidate = add_months(as_of, -rules.PERFORMANCE_MONTHS)
+    month_end = candidate.replace(day=calendar.monthrange(candidate.year, candidate.month)[1])
+    if not window_closed(month_end, as_of):  # the month of D - 12 months has not ended yet
+        month_end = candidate.replace(day=1) - timedelta(days=1)
+    return month_end
+
+
+def materialize_outcomes(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> str:
+    """Computes S's outcomes into the temporary table ``fct_outcomes`` and returns its name.
+
+    The repair decisions that count are those known at the end of the window, for the users
+    scored at S: they are computed here with the same model the scoring uses.
+    """
+    end = performance_end(snapshot_date)
+    execute(
+        con,
+        "create or replace temp table score_requests as "
+        "select distinct user_id, cast($end as date) as snapshot_date, true as is_snapshot "
+        "from score_snapshots where snapshot_date = $snapshot_date and score is not null",
+        {"end": end, "snapshot_date": snapshot_date},
+    )
+    parameters = rules.sql_parameters() | {
+        "snapshot_date": snapshot_date,
+        "credit_products": list(rules.CREDIT_PRODUCTS),
+    }
+    try:
+        materialize(con, "intermediate/int_repair_decisions", parameters)
+        materialize(con, "marts/fct_outcomes", parameters, table=OUTCOMES_TABLE)
+    finally:
+        con.execute("drop table if exists temp.main.score_requests")
+        con.execute("drop table if exists temp.main.int_repair_decisions")
+    return OUTCOMES_TABLE
