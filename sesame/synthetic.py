@@ -1,53 +1,102 @@
-"""Synthetic exports that follow data contract v1, for demos, tests and benchmarks.
+"""Synthetic exports that follow data contract v2, with a known risk: demos, tests, benchmarks.
 
 ``generate_exports`` writes the 11 export tables of ``sesame.schema.TABLES`` as Parquet, one
-sub-directory per table and one file per chunk of users. Everything is drawn with vectorised numpy:
-the only Python loops run over chunks, tables and a handful of categories.
+sub-directory per table and one file per chunk of users, and beside them the ground truth
+``_truth/user_months/part-NNNNN.parquet`` (outside the contract's tables: the folder name starts
+with ``_``, so the job's ingest ignores it). Everything is drawn with vectorised numpy: the only
+Python loops run over chunks, tables, a handful of categories and the months of the window.
 
-How users behave
-----------------
-Every user has a latent credit quality ``q ~ N(0, 1)``. Friends cluster by quality: users are
-grouped into communities of ``COMMUNITY_SIZE`` consecutive ids, ``q`` is the community's mean plus
-the user's own deviation, and most friends come from the same community. ``q`` and the registration
+Latent credit quality, drift and shock
+--------------------------------------
+Every user has a static base quality ``q0 ~ N(0, 1)``. Friends cluster by it: users are grouped
+into communities of ``COMMUNITY_SIZE`` consecutive ids, ``q0`` is the community's mean plus the
+user's own deviation, and most friends come from the same community. ``q0`` and the registration
 time are drawn from a counter-based hash of (seed, user id), so a chunk can look up a friend that
 lives in another chunk without holding every user in memory. Everything else is drawn per chunk
-from ``np.random.default_rng`` seeded by ``SeedSequence(seed).spawn(n_chunks)``.
+from ``np.random.default_rng``, one stream per chunk and table, spawned from ``SeedSequence(seed)``.
 
-Higher ``q`` means: more verified profile fields, steadier income, higher limits and assets, fewer
-late bills, fewer negative records, more approved loans. On top of ``q`` every user gets a few
-archetype flags:
+The quality that drives behaviour DRIFTS: per calendar month ``t`` of the window (``t = 0`` is the
+month of the window's first day) it is a random walk ``q[0] = q0 + e[0]``,
+``q[t] = q[t-1] + e[t]``, ``e[t] ~ N(0, QUALITY_STEP_SD)`` drawn from the chunk's rng. Builders
+(~15%) start ``BUILDER_START_GAP`` below ``q0`` and climb ``BUILDER_DRIFT`` a month. With
+``shock="YYYY-MM"`` every user's quality is ``SHOCK_DROP`` lower in that calendar month and every
+month after (a population shock, e.g. a recession). The path is quantised to multiples of 2**-14,
+the value written to the truth file is the value used. The path is drawn ``OUTCOME_MONTHS`` months
+past ``end`` as well, so the truth is defined for every month-end of the window.
 
-- **builder** (~18%): starts with a high late-payment rate that falls month by month, so their
-  score should climb through the window.
-- **staller** (~15%): keeps the same habits for the whole window: an incomplete profile (email,
-  address, employer, vehicle and education mostly missing), never pays living bills through the
-  platform, and a constant, irregular lateness. Their score should stay flat.
-- **churner** (~5%): changes phone number and address several times a year.
-- **low confirmer** (~15%, more among stallers): rarely confirms receipt of shopping orders (the
-  system auto-confirms them).
-- **living payer** (~50%, never a staller): pays utility, phone and/or rent bills on the platform.
-- **employed** (~65%, more for high ``q``): a monthly salary; **irregular** earners (more for low
-  ``q``) skip months and earn very different amounts from month to month.
-- **borrowing spree** (~2%): 5-15 loan applications within one month, mostly declined.
-- **deliberate defaulter** (a few low-``q`` users): from some month on, collections flags part of
-  their credit bills as deliberate defaults, left unpaid or paid very late.
-- **risky** (~1-2%, more for low ``q`` and spree users): platform violations (cash-out, fraud
-  reports, account abuse); the platform closes their credit accounts more often.
+What the quality of the current month drives
+--------------------------------------------
+Lower ``q[t]`` means more, in month ``t``, of each of these (rates per user-month scale with
+``exp(-slope * q[t])``): late bills (probability and length), phone and address changes (on top
+of ~4% churners, more among low quality, who change several times a year), borrowing sprees (5-15
+loan applications within 30 days, mostly declined, a third followed by a cash-out) and ordinary
+loan applications, platform violations (cash-out, fraud reports, account abuse), negative records
+of all three categories (legal ~1% of users, financial ~4%, life ~7%; some resolved, some removed
+on appeal, some so old they stopped counting), skipped salary months, and the episodes below.
+
+Traits fixed over the window follow the base quality ``q0`` (so drift and a shock change
+behaviour, not who the users are): profile completeness (0..7 items, more for higher quality),
+a steady salary, confirming receipts (low confirmers let the system auto-confirm), paying utility,
+phone or rent bills through the platform (from the window's first month, no lag), holding and
+using credit (huabei ~90%, credit cards more for higher quality), assets (every bin of
+``assets_value_cny`` from none to 5M+, higher for higher quality) and tenure (registrations from
+``REGISTRATION_YEARS`` years before ``end`` to its last weeks, longer for higher ``q0``). Stallers
+(~13%, more among low quality) keep an incomplete profile and never pay living bills on the
+platform. Because every step draws from its own stream, the same seed with and without a shock
+gives the same users, accounts and credit-bill months, and only the quality-driven behaviour
+differs.
+
+The bad mechanism (contract section 5)
+--------------------------------------
+In every month ``t`` a user enters a serious-delinquency episode with hazard
+``h[t] = sigmoid(HAZARD_INTERCEPT + HAZARD_SLOPE * q[t])``, independently of earlier months and of
+everything else drawn. An episode entered in month ``u`` lasts ``L`` months, ``L`` uniform on
+``EPISODE_MONTHS``: every credit bill (huabei, jiebei, credit_card, installment_loan) due in months
+``u .. u+L-1`` is left unpaid or paid 95-400 days late; collections flags part of them as deliberate
+defaults (users who could pay: more among low quality). Deliberate defaults happen only in
+episodes. Outside episodes a bill is paid on time or 1-85 days late, never 90 or more (a payment
+that would fall after ``end`` leaves the bill unpaid in the exports). Nothing else (accounts,
+closings, usage) depends on the episodes.
+
+Ground truth
+------------
+``_truth/user_months/part-NNNNN.parquet``, one row per user and calendar month-end ``S`` on or
+before ``end`` in the window (also for users not registered at ``S``, and for month-ends whose
+12-month future lies beyond ``end``): ``user_id`` int64, ``month_end`` date32, ``quality`` double
+(``q`` of the month of ``S``), ``pd_12m`` double. With ``s`` the month of ``S`` and ``B[t]`` true
+when the user has a credit bill due in month ``t`` (past ``end`` too: the bills the accounts would
+get, drawn like the written ones but not written), the bad outcome for ``S`` (a credit bill due in
+``(S, S + 9 months]``, i.e. in months ``s+1 .. s+9`` as bills fall due on days 1-28, 90+ days past
+due by ``S + 12 months``, which an episode bill always is and no other bill ever is) occurs exactly
+when an episode covers a month ``t`` in ``s+1 .. s+9`` with ``B[t]``. So::
+
+    pd_12m = 1 - prod over u in s+1-(max L - 1) .. s+9 of (1 - h[u] * c[u])
+    c[u]   = mean over L in EPISODE_MONTHS of [some B[t], t in max(u, s+1) .. min(u+L-1, s+9)]
+
+an oracle: it conditions on the realised latent path and on the months with credit bills (``B``),
+not on the episode draws, and ignores the contract's exclusions (users unscorable at ``S`` or
+already 90+ days past due at ``S``, which the job drops). Only episodes entered in the window's
+months (``u >= 0``) exist. ``pd_12m`` is rounded to 2**-32. Measured on 20,000 users over 24
+months, at the month-end 12 months before ``end``: bad rate ~5%, mean ``pd_12m`` ~5%, bad rate
+~0.5% in the bottom and ~15% in the top quintile of ``pd_12m``.
 
 Time
 ----
 The window is the ``months`` months up to and including ``end``. Every event lies in the window and
-not before the user's registration, with two exceptions that the contract allows:
-``users.registered_at`` (up to 3 years before the window) and ``negative_records`` (external records
-from courts, banks and merchants: ``occurred_at`` and ``resolved_at`` go back up to 7 years before
-``end``, so some resolved records have already stopped counting, and may predate registration).
-Nothing is later than ``end`` 23:59:59; a bill whose payment would fall after ``end`` is unpaid.
+not before the user's registration, with three exceptions that the contract allows:
+``users.registered_at`` (up to ``REGISTRATION_YEARS`` years before ``end``),
+``credit_accounts.opened_at`` (an account opens soon after registration, possibly before the
+window; its bills start in the window) and ``negative_records`` (external records from courts,
+banks and merchants: ``occurred_at`` and ``resolved_at`` go back up to 7 years before ``end``, so
+some resolved records have already stopped counting, and may predate registration). Nothing is
+later than ``end`` 23:59:59.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +132,25 @@ MONTH_S = 30.44 * DAY_S  # mean month length in seconds, for rates per month
 YEAR_S = 365.25 * DAY_S  # mean year length in seconds, for rates per year
 ID_STRIDE = 10**9  # ids of chunk c are c * ID_STRIDE + 1, + 2, ...: unique without coordination
 COMMUNITY_SIZE = 200  # consecutive user ids that form one friendship community
-REGISTRATION_YEARS_BEFORE_WINDOW = 3  # earliest registration, in years before the window start
+REGISTRATION_YEARS = 11.0  # earliest registration, in years before end (history bins up to 96+)
 NEGATIVE_HISTORY_YEARS = 7  # earliest negative record, in years before end
 COMPRESSION = "zstd"
+TRUTH_DIR = "_truth"  # beside the tables; the leading `_` keeps it out of the job's ingest
+TRUTH_TABLE = "user_months"
+
+# latent quality and the bad mechanism
+QUALITY_STEP_SD = 0.12  # sd of the monthly random-walk step of q
+BUILDER_START_GAP = 0.6  # builders start this far below q0 ...
+BUILDER_DRIFT = 0.05  # ... and climb this much a month
+SHOCK_DROP = 0.5  # drop of every user's q from the shock month on
+HAZARD_INTERCEPT = -5.5  # monthly episode hazard h = sigmoid(a + b q): a ...
+HAZARD_SLOPE = -1.1  # ... and b (lower q, higher hazard)
+EPISODE_MONTHS = (2, 3, 4)  # an episode's length in months, uniform
+OUTCOME_MONTHS = 9  # the contract's outcome: bills due in (S, S + 9 months]
+MILD_LATE_MAX_DAYS = 85  # lateness outside an episode never reaches 90 days
+EPISODE_LATE_MIN_DAYS = 95  # an episode bill that is paid at all is paid this late or later
+QUALITY_QUANTUM = 2.0**-14  # q is stored exactly: multiples of this
+PD_QUANTUM = 2.0**-32
 
 _ARROW_TYPES: dict[ColumnType, pa.DataType] = {
     "int64": pa.int64(),
@@ -116,10 +181,10 @@ _CAT_SALARY = TXN_CATEGORIES.index("salary")
 _CAT_REFUND = TXN_CATEGORIES.index("refund")
 
 # Credit products, in PRODUCTS_CREDIT order (huabei, jiebei, credit_card, installment_loan).
-_CREDIT_BASE_P = np.array([0.85, 0.50, 0.28, 0.10])  # share of users holding the product
-_CREDIT_Q_SLOPE = np.array([0.5, 0.3, 0.8, -0.2])  # logit slope of holding on q
+_CREDIT_BASE_P = np.array([0.90, 0.50, 0.30, 0.12])  # share of users holding the product
+_CREDIT_Q_SLOPE = np.array([0.4, 0.2, 0.8, -0.2])  # logit slope of holding on mean q
 _CREDIT_LIMIT_MEDIAN = np.array([4000.0, 8000.0, 15000.0, 12000.0])  # limit / loan principal
-_CREDIT_USE_P = np.array([0.72, 0.28, 0.80, 1.0])  # chance of a bill in a month the account is open
+_CREDIT_USE_P = np.array([0.80, 0.30, 0.80, 1.0])  # chance of a bill in a month the account is open
 _CREDIT_BILL_SHARE = np.array([0.18, 0.25, 0.20, 0.0])  # median bill as a share of the limit
 _INSTALLMENT_TERMS = np.array([6, 12, 24])  # loan terms in months
 
@@ -139,8 +204,12 @@ _REPAIR_WEIGHTS = np.array(
     ]
 )
 
-# Negative records, in NEGATIVE_CATEGORIES order (legal, financial, life).
-_NEG_WEIGHTS = np.array([[0.12, 0.28, 0.60], [0.22, 0.38, 0.40]])  # row 1: users with q < -1
+# Negative records, in NEGATIVE_CATEGORIES order (legal, financial, life): rate per user-month at
+# q = 0 inside the window, its slope on q (rate x exp(-slope q)), and the yearly rate of older
+# records (before the window, on q0).
+_NEG_RATE = np.array([0.00012, 0.0006, 0.0014])
+_NEG_Q_SLOPE = np.array([1.3, 1.1, 0.8])
+_NEG_OLD_RATE = np.array([0.0006, 0.003, 0.006])
 _NEG_RESOLVE_P = np.array([0.40, 0.50, 0.62])
 _NEG_RESOLVE_MEAN_DAYS = np.array([420.0, 220.0, 60.0])
 _NEG_AMOUNT_MEDIAN = np.array([30000.0, 8000.0, 300.0])
@@ -152,9 +221,12 @@ _NEG_SOURCES: tuple[tuple[str, ...], ...] = (
 )
 
 # Assets, in ASSET_TYPES order (deposit, fund, real_estate, vehicle, social_security,
-# provident_fund): median value and its slope on q (log scale), monthly growth per unit of q.
-_ASSET_MEDIAN = np.array([20000.0, 15000.0, 900000.0, 90000.0, 30000.0, 40000.0])
-_ASSET_Q_SLOPE = np.array([0.8, 0.7, 0.4, 0.3, 0.4, 0.5])
+# provident_fund): median value and its slope on the user's wealth (log scale), holding share at
+# average wealth and its logit slope, monthly growth, month-to-month log noise.
+_ASSET_MEDIAN = np.array([25000.0, 20000.0, 1000000.0, 90000.0, 30000.0, 40000.0])
+_ASSET_W_SLOPE = np.array([1.3, 1.2, 0.8, 0.4, 0.5, 0.6])
+_ASSET_HOLD_P = np.array([0.92, 0.40, 0.15, 0.0, 0.0, 0.0])  # vehicle, social, provident: below
+_ASSET_HOLD_SLOPE = np.array([0.0, 0.9, 1.2, 0.0, 0.0, 0.0])
 _ASSET_GROWTH = np.array([0.006, 0.005, 0.002, -0.008, 0.008, 0.008])  # per month at q = 0
 _ASSET_NOISE = np.array([0.15, 0.10, 0.02, 0.02, 0.01, 0.01])  # month-to-month log noise
 
@@ -162,7 +234,7 @@ _LOAN_PRODUCTS = ("jiebei", "installment_loan", "credit_card")
 _LOAN_WEIGHTS = np.array([[0.55, 0.25, 0.20], [0.70, 0.25, 0.05]])  # row 1: spree applications
 _LOAN_MEDIAN = np.array([5000.0, 12000.0, 20000.0])
 _DECISIONS = ("approved", "declined", "pending")
-_RISK_WEIGHTS = np.array([[0.35, 0.35, 0.30], [0.60, 0.15, 0.25]])  # row 1: spree users
+_RISK_WEIGHTS = np.array([[0.35, 0.35, 0.30], [0.60, 0.15, 0.25]])  # row 1: near a spree
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,19 +371,29 @@ def _ids(chunk_index: int, n: int) -> IntArray:
 
 @dataclass(frozen=True)
 class _Window:
-    """The generated period; seconds and days count from 1970-01-01 (naive business time)."""
+    """The generated period; seconds and days count from 1970-01-01 (naive business time).
+
+    The month arrays cover the ``n_months`` calendar months that overlap the window, then
+    ``OUTCOME_MONTHS`` more past ``end`` (the horizon of the latent path and the truth).
+    """
 
     start_s: int  # first second of the window
     end_s: int  # last second: end 23:59:59
     start_day: int
     end_day: int
-    month_start_day: IntArray  # first day of each calendar month that overlaps the window
+    n_months: int  # calendar months that overlap the window
+    month_start_day: IntArray  # first day of each calendar month of the horizon
     month_end_day: IntArray  # last day of each of those months
     month_of_year: IntArray  # 1..12 for each of those months
+    shock_month: int | None  # index of the shock's calendar month (may be < 0 or >= horizon)
 
     @property
-    def n_months(self) -> int:
+    def horizon(self) -> int:
         return int(self.month_start_day.size)
+
+    def month_of_day(self, day: IntArray) -> IntArray:
+        """Index of the calendar month a day falls in."""
+        return np.searchsorted(self.month_start_day, day, side="right").astype(np.int64) - 1
 
 
 def _months_before(day: datetime.date, months: int) -> datetime.date:
@@ -320,24 +402,37 @@ def _months_before(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month0 + 1, min(day.day, last))
 
 
-def _window(end: datetime.date, months: int) -> _Window:
+def _parse_shock(shock: str | None) -> datetime.date | None:
+    if shock is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}", shock):
+        raise ValueError(f"shock must be a month YYYY-MM, got {shock!r}")
+    return datetime.date(int(shock[:4]), int(shock[5:]), 1)
+
+
+def _window(end: datetime.date, months: int, shock: datetime.date | None = None) -> _Window:
     epoch = datetime.date(1970, 1, 1)
     start = _months_before(end, months) + datetime.timedelta(days=1)
     start_day = (start - epoch).days
     end_day = (end - epoch).days
-    calendar_months = np.arange(
-        np.datetime64(start, "M"), np.datetime64(end, "M") + 1, dtype="datetime64[M]"
-    )
+    first = np.datetime64(start, "M")
+    n_months = int((np.datetime64(end, "M") - first).astype(np.int64)) + 1
+    calendar_months = first + np.arange(n_months + OUTCOME_MONTHS)
     month_start = calendar_months.astype("datetime64[D]").astype(np.int64)
     month_end = (calendar_months + 1).astype("datetime64[D]").astype(np.int64) - 1
+    shock_month = None
+    if shock is not None:
+        shock_month = int((np.datetime64(shock, "M") - first).astype(np.int64))
     return _Window(
         start_s=start_day * DAY_S,
         end_s=(end_day + 1) * DAY_S - 1,
         start_day=start_day,
         end_day=end_day,
+        n_months=n_months,
         month_start_day=month_start,
         month_end_day=month_end,
         month_of_year=calendar_months.astype(np.int64) % 12 + 1,
+        shock_month=shock_month,
     )
 
 
@@ -370,20 +465,21 @@ class _GlobalDraws:
         return np.asarray(np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2), dtype=np.float64)
 
     def quality(self, ids: IntArray) -> FloatArray:
-        """Latent credit quality: community mean (sd 0.7) plus own deviation (sd 0.71)."""
+        """Base credit quality q0: community mean (sd 0.7) plus own deviation (sd 0.71)."""
         community = (ids - 1) // COMMUNITY_SIZE
         return 0.7 * self.normal(community, 0) + 0.71 * self.normal(ids, 2)
 
     def registered_at(self, ids: IntArray) -> IntArray:
-        """Registration second: 70% before the window, 24% inside it, 6% in its last 6 weeks."""
+        """Registration second: tenure at end up to REGISTRATION_YEARS, longer for higher q0.
+
+        Tenure is ``REGISTRATION_YEARS * u ** 1.5`` with ``u`` about uniform: at end ~13% have
+        less than 6 months, ~19% 6-24 months, ~27% 2-5 years, ~22% 5-8 years, ~19% 8 or more.
+        """
         w = self._window
-        early = w.start_s - int(REGISTRATION_YEARS_BEFORE_WINDOW * YEAR_S)
-        recent = max(w.start_s, w.end_s - 42 * DAY_S)
-        pick = self.uniform(ids, 4)
-        lo = np.where(pick < 0.70, early, np.where(pick < 0.94, w.start_s, recent))
-        hi = np.where(pick < 0.70, w.start_s - 1, w.end_s)
-        position = self.uniform(ids, 5)
-        return (lo + np.floor(position * (hi - lo + 1))).astype(np.int64)
+        z = 0.35 * self.quality(ids) + 0.94 * self.normal(ids, 4)
+        u = _sigmoid(1.7 * z)
+        tenure = np.floor(REGISTRATION_YEARS * YEAR_S * u**1.5).astype(np.int64)
+        return np.asarray(w.end_s - tenure, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,21 +489,21 @@ class _GlobalDraws:
 @dataclass(frozen=True)
 class _People:
     ids: IntArray
-    q: FloatArray
+    q0: FloatArray  # static base quality (what friends see)
+    q: FloatArray  # (users, horizon) latent quality per calendar month
+    q_trait: FloatArray  # drives the static traits: q0 (drift and shock change behaviour only)
+    hazard: FloatArray  # (users, horizon) monthly episode hazard
+    episode: BoolArray  # (users, horizon) credit bills due in the month are seriously delinquent
     registered_s: IntArray
     start_s: IntArray  # first second the user can act in the window: max(registered_at, start)
     employed: BoolArray
     irregular: BoolArray
-    builder: BoolArray
     staller: BoolArray
     churner: BoolArray
     low_confirmer: BoolArray
     living_payer: BoolArray
-    spree: BoolArray
-    spree_start_s: IntArray
-    defaulter: BoolArray
-    default_from_day: IntArray
-    risky: BoolArray
+    borrower: BoolArray
+    wilful: BoolArray  # in an episode, collections flags part of the bills deliberate
     activity: FloatArray  # non-salary transactions per month
     income: FloatArray  # monthly salary
     vehicle_verified: BoolArray
@@ -417,52 +513,97 @@ class _People:
         return int(self.ids.size)
 
 
+def _quality_path(rng: Rng, window: _Window, q0: FloatArray, builder: BoolArray) -> FloatArray:
+    """(users, horizon) latent quality: a random walk from q0, builders' drift, the shock."""
+    n, k = q0.size, window.horizon
+    steps = (
+        rng.normal(0.0, QUALITY_STEP_SD, (n, k)) + np.where(builder, BUILDER_DRIFT, 0.0)[:, None]
+    )
+    q = (q0 - BUILDER_START_GAP * builder)[:, None] + np.cumsum(steps, axis=1)
+    if window.shock_month is not None:
+        q[:, max(window.shock_month, 0) :] -= SHOCK_DROP
+    return np.asarray(np.round(q / QUALITY_QUANTUM) * QUALITY_QUANTUM, dtype=np.float64)
+
+
+def _episodes(rng: Rng, hazard: FloatArray) -> BoolArray:
+    """(users, horizon): the months an episode (entered with ``hazard``) covers."""
+    n, k = hazard.shape
+    user, month = np.nonzero(rng.random((n, k)) < hazard)
+    length = np.asarray(EPISODE_MONTHS)[rng.integers(0, len(EPISODE_MONTHS), user.size)]
+    covered = np.zeros((n, k), dtype=np.bool_)
+    for lag in range(max(EPISODE_MONTHS)):
+        last = (length > lag) & (month + lag < k)
+        covered[user[last], month[last] + lag] = True
+    return covered
+
+
 def _draw_people(rng: Rng, window: _Window, draws: _GlobalDraws, ids: IntArray) -> _People:
     n = ids.size
-    q = draws.quality(ids)
+    q0 = draws.quality(ids)
     registered = draws.registered_at(ids)
     start = np.maximum(registered, window.start_s)
-    archetype = rng.random(n)
-    builder = archetype < 0.18
-    staller = (archetype >= 0.18) & (archetype < 0.33)
-    employed = rng.random(n) < _sigmoid(_logit(0.68) + 0.7 * q)
-    irregular = employed & (rng.random(n) < _sigmoid(_logit(0.15) - 0.8 * q))
-    churner = rng.random(n) < 0.05
-    low_confirmer = rng.random(n) < np.where(staller, 0.35, 0.115)
-    living_payer = ~staller & (rng.random(n) < _sigmoid(_logit(0.6) + 0.4 * q))
-    spree = rng.random(n) < _sigmoid(_logit(0.018) - 0.4 * q)
-    spree_room = np.maximum(window.end_s - 30 * DAY_S - start, 0)
-    spree_start = start + np.floor(rng.random(n) * spree_room).astype(np.int64)
-    defaulter = rng.random(n) < _sigmoid(_logit(0.004) - 1.3 * q)
-    default_from = (start // DAY_S) + np.floor(
-        rng.random(n) * (window.end_day - start // DAY_S + 1)
-    ).astype(np.int64)
-    risky = rng.random(n) < _sigmoid(_logit(0.007) - 0.9 * q + 2.5 * spree + 1.0 * defaulter)
-    activity = np.exp(np.log(1.5) - 0.5 + 1.0 * rng.standard_normal(n) + 0.2 * q)
+    builder = rng.random(n) < 0.15
+    q = _quality_path(rng, window, q0, builder)
+    q_trait = q0
+    hazard = _sigmoid(HAZARD_INTERCEPT + HAZARD_SLOPE * q)
+    staller = ~builder & (rng.random(n) < _sigmoid(_logit(0.13) - 0.5 * q_trait))
+    employed = rng.random(n) < _sigmoid(_logit(0.68) + 0.7 * q_trait)
+    irregular = employed & (rng.random(n) < _sigmoid(_logit(0.15) - 0.8 * q_trait))
+    churner = rng.random(n) < _sigmoid(_logit(0.035) - 0.8 * q_trait)
+    low_confirmer = rng.random(n) < _sigmoid(
+        np.where(staller, _logit(0.35), _logit(0.10)) - 0.7 * q_trait
+    )
+    living_payer = ~staller & (rng.random(n) < _sigmoid(_logit(0.6) + 0.7 * q_trait))
+    borrower = rng.random(n) < _sigmoid(_logit(0.4) - 0.2 * q_trait)
+    wilful = rng.random(n) < _sigmoid(_logit(0.08) - 0.6 * q_trait)
+    activity = np.exp(np.log(1.5) - 0.5 + 1.0 * rng.standard_normal(n) + 0.2 * q_trait)
     activity = np.minimum(activity, 60.0)
-    income = np.exp(np.log(6000.0) + 0.35 * q + 0.35 * rng.standard_normal(n))
-    vehicle = rng.random(n) < _sigmoid(_logit(0.22) + 0.5 * q - 1.5 * staller)
+    income = np.exp(np.log(6000.0) + 0.35 * q_trait + 0.35 * rng.standard_normal(n))
+    vehicle = rng.random(n) < _sigmoid(_logit(0.18) + 0.6 * q_trait - 1.5 * staller)
+    episode = _episodes(rng, hazard)  # last: how many it draws depends on the path
     return _People(
         ids=ids,
+        q0=q0,
         q=q,
+        q_trait=q_trait,
+        hazard=hazard,
+        episode=episode,
         registered_s=registered,
         start_s=start,
         employed=employed,
         irregular=irregular,
-        builder=builder,
         staller=staller,
         churner=churner,
         low_confirmer=low_confirmer,
         living_payer=living_payer,
-        spree=spree,
-        spree_start_s=spree_start,
-        defaulter=defaulter,
-        default_from_day=default_from,
-        risky=risky,
+        borrower=borrower,
+        wilful=wilful,
         activity=activity,
         income=income,
         vehicle_verified=vehicle,
     )
+
+
+def _monthly_events(
+    rng: Rng, window: _Window, people: _People, rate: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Poisson events at ``rate[user, month]`` a month, over the window after registration.
+
+    Returns (owner, month, second) per event, ordered by owner and month.
+    """
+    k = window.n_months
+    lo = np.maximum(window.month_start_day[None, :k] * DAY_S, people.start_s[:, None])
+    hi = np.minimum((window.month_end_day[None, :k] + 1) * DAY_S - 1, window.end_s)
+    hi = np.broadcast_to(hi, lo.shape)
+    expected = np.cumsum(rate * np.clip((hi - lo + 1) / MONTH_S, 0.0, None), axis=1)
+    # a user's count, then each event's month with probability proportional to its expected count
+    owner, _ = _expand(rng.poisson(expected[:, -1]))
+    position = rng.random(owner.size) * expected[owner, -1]
+    month = np.minimum((expected[owner] <= position[:, None]).sum(axis=1), k - 1)
+    order = np.lexsort((month, owner))
+    owner, month = owner[order], month[order]
+    ts = _times_between(rng, lo[owner, month], hi[owner, month])
+    return owner, month, ts
 
 
 # --------------------------------------------------------------------------------------------
@@ -470,13 +611,21 @@ def _draw_people(rng: Rng, window: _Window, draws: _GlobalDraws, ids: IntArray) 
 
 
 def _users(rng: Rng, people: _People) -> pa.Table:
-    n, q, staller = people.n, people.q, people.staller
-    real_name = rng.random(n) < _sigmoid(_logit(0.955) + 0.8 * q)
-    phone = rng.random(n) < _sigmoid(_logit(0.91) + 0.6 * q)
-    email = rng.random(n) < _sigmoid(_logit(0.68) + 0.6 * q - 1.6 * staller)
-    address = rng.random(n) < _sigmoid(_logit(0.78) + 0.6 * q - 1.8 * staller)
-    employer = people.employed & (rng.random(n) < _sigmoid(_logit(0.66) + 0.6 * q - 1.8 * staller))
-    education_null = rng.random(n) < np.where(staller, 0.5, 0.15)
+    n, q, staller = people.n, people.q_trait, people.staller
+    # profile items share a diligence factor (higher for higher quality), so item counts spread
+    # over 0..7: item i is on file when diligence + own noise clears the item's threshold
+    diligence = 0.6 * q + 0.8 * rng.standard_normal(n)
+
+    def item(threshold: float, staller_gap: float = 0.0) -> BoolArray:
+        noise = 0.9 * rng.standard_normal(n)
+        return np.asarray(diligence - staller_gap * staller + noise > threshold, dtype=np.bool_)
+
+    real_name = item(-2.2)
+    phone = item(-1.75)
+    email = item(-0.25, 1.2)
+    address = item(-0.6, 1.4)
+    education_null = ~item(-1.15, 1.0)
+    employer = people.employed & item(-0.55, 1.4)
     # ordinal education: latent 0.8 q + noise, cut at shares 8/40/38/12/2%
     latent = 0.8 * q + rng.standard_normal(n)
     cuts = np.array([-1.405, -0.050, 1.080, 2.054]) * np.sqrt(1.64)
@@ -506,21 +655,22 @@ def _users(rng: Rng, people: _People) -> pa.Table:
 
 
 def _profile_changes(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.Table:
-    years = (window.end_s - people.start_s) / YEAR_S
-    ordinary = rng.poisson(np.where(people.staller, 0.3, 0.6) * years)
-    churn_rate = np.where(people.churner, rng.gamma(4.0, 2.0, people.n), 0.0)  # ~8 a year
-    churn = rng.poisson(churn_rate * years)
-    owner_o, _ = _expand(ordinary)
-    owner_c, _ = _expand(churn)
+    q = people.q[:, : window.n_months]
+    # ordinary changes of any field, ~0.6 a year (fewer for stallers)
+    ordinary = np.where(people.staller, 0.025, 0.05)[:, None] * np.ones_like(q)
+    owner_o, _, ts_o = _monthly_events(rng, window, people, ordinary)
     field_o = _categorical(
         rng,
         np.zeros(owner_o.size, dtype=np.int64),
         np.array([[0.2, 0.2, 0.2, 0.15, 0.1, 0.15]]),
     )
+    # phone and address churn: churners ~8 a year, everyone more at low current quality
+    churn = np.where(people.churner, 0.65, 0.0)[:, None] + 0.015 * np.exp(-0.9 * q)
+    owner_c, _, ts_c = _monthly_events(rng, window, people, churn)
     field_c = rng.integers(0, 2, owner_c.size)  # phone or address
     owner = np.concatenate([owner_o, owner_c])
     field = np.concatenate([field_o, field_c])
-    changed = _times_between(rng, people.start_s[owner], np.full(owner.size, window.end_s))
+    changed = np.concatenate([ts_o, ts_c])
     order = np.lexsort((field, changed, owner))
     owner, field, changed = owner[order], field[order], changed[order]
     return _table(
@@ -535,7 +685,7 @@ def _profile_changes(rng: Rng, window: _Window, people: _People, chunk: int) -> 
 
 
 def _transactions(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.Table:
-    n, q = people.n, people.q
+    n, q = people.n, people.q_trait
     # everyday spending: Poisson counts at a lognormal per-user rate
     months_active = (window.end_s - people.start_s) / MONTH_S
     owner_e, _ = _expand(rng.poisson(people.activity * months_active))
@@ -544,14 +694,16 @@ def _transactions(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.
     cat_e = _categorical(rng, group[owner_e], _TXN_WEIGHTS)
     amount_e = _lognormal(rng, _TXN_MEDIAN[cat_e] * np.exp(0.25 * q[owner_e]), _TXN_SIGMA[cat_e])
 
-    # salary: monthly for the employed; irregular earners skip months and vary a lot
+    # salary: monthly for the employed; irregular earners skip months and vary a lot; everyone
+    # skips more in months of low quality
     k = window.n_months
     owner_s, month = _expand(np.where(people.employed, k, 0))
     pay_day = rng.integers(1, 29, n)
     jitter = np.where(people.irregular[owner_s], rng.integers(-8, 9, owner_s.size), 0)
     day = window.month_start_day[month] + pay_day[owner_s] - 1 + jitter
     ts_s = day * DAY_S + _time_of_day(rng, owner_s.size, mean_h=10.0, sd_h=1.5)
-    skip_p = np.where(people.irregular[owner_s], 0.3, 0.015)
+    q_s = people.q[owner_s, month]
+    skip_p = _sigmoid(np.where(people.irregular[owner_s], _logit(0.3), _logit(0.012)) - 0.7 * q_s)
     keep = (
         (rng.random(owner_s.size) >= skip_p)
         & (ts_s >= people.start_s[owner_s])
@@ -570,10 +722,18 @@ def _transactions(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.
         | (cat == _CAT_REFUND)
         | ((cat == _CAT_TRANSFER) & (rng.random(owner.size) < 0.45))
     )
-    # receipt confirmation: shopping only; most users confirm ~90%, low confirmers ~13%
+    # receipt confirmation: shopping only; most users confirm ~90%, low confirmers ~13%, ...
+    # and fewer in months when their quality is below their usual (base) level
     propensity = np.where(people.low_confirmer, rng.beta(1.2, 8.0, n), rng.beta(12.0, 1.5, n))
-    confirmed = rng.random(owner.size) < propensity[owner]
+    propensity = np.clip(propensity, 1e-6, 1.0 - 1e-6)
     not_shopping = cat != _CAT_SHOPPING
+    shop = np.flatnonzero(~not_shopping)
+    q_shift = np.zeros(owner.size)
+    q_shift[shop] = (
+        people.q[owner[shop], window.month_of_day(ts[shop] // DAY_S)] - people.q0[owner[shop]]
+    )
+    p_confirm = _sigmoid(np.log(propensity / (1.0 - propensity))[owner] + 0.8 * q_shift)
+    confirmed = rng.random(owner.size) < p_confirm
 
     order = np.lexsort((cat, ts, owner))
     return _table(
@@ -596,7 +756,7 @@ class _Accounts:
     account_id: IntArray
     product: IntArray  # index into PRODUCTS_CREDIT
     opened_s: IntArray
-    last_day: IntArray  # last day a bill can fall due: closing day, or end
+    last_day: IntArray  # last day a bill can fall due: closing day, or the horizon's end
     due_dom: IntArray  # day of month bills fall due
     limit: FloatArray
     term: IntArray  # months, installment loans only (0 otherwise)
@@ -605,33 +765,33 @@ class _Accounts:
 def _credit_accounts(
     rng: Rng, window: _Window, people: _People, chunk: int
 ) -> tuple[pa.Table, _Accounts]:
-    n, q = people.n, people.q
+    n, q = people.n, people.q_trait
     p_hold = _sigmoid(np.log(_CREDIT_BASE_P / (1 - _CREDIT_BASE_P)) + np.outer(q, _CREDIT_Q_SLOPE))
     holds = rng.random((n, len(PRODUCTS_CREDIT))) < p_hold
     owner, product = np.nonzero(holds)
     owner, product = owner.astype(np.int64), product.astype(np.int64)
     m = owner.size
+    registered = people.registered_s[owner]
     start = people.start_s[owner]
     is_loan = product == PRODUCTS_CREDIT.index("installment_loan")
-    # revolving products open soon after the user arrives; loans any time in the window
-    soon = start + np.floor(rng.exponential(75.0 * DAY_S, m)).astype(np.int64)
+    # revolving products open soon after registration (maybe before the window); loans any time
+    # in the window
+    soon = registered + np.floor(rng.exponential(75.0 * DAY_S, m)).astype(np.int64)
     anytime = _times_between(rng, start, np.full(m, window.end_s))
     opened = np.where(is_loan, anytime, soon)
     opened = (opened // DAY_S) * DAY_S + _time_of_day(rng, m)
-    opened = np.maximum(opened, start)
+    opened = np.maximum(opened, registered)
     exists = opened <= window.end_s
 
-    # closing: the platform closes more for low q, defaulters and risky users; users close a few
-    owner_q = q[owner]
-    p_platform = _sigmoid(
-        _logit(0.025) - 1.1 * owner_q + 2.5 * people.defaulter[owner] + 1.8 * people.risky[owner]
-    )
+    # closing (in the window): the platform closes more for low quality; users close a few
+    p_platform = _sigmoid(_logit(0.03) - 1.1 * q[owner])
     u = rng.random(m)
-    room = window.end_s - opened - 30 * DAY_S
+    close_from = np.maximum(opened, window.start_s) + 30 * DAY_S
+    room = window.end_s - close_from
     closeable = room > DAY_S
     by_platform = closeable & (u < p_platform)
     by_user = closeable & ~by_platform & (u < p_platform + 0.05)
-    closed_at = opened + 30 * DAY_S + np.floor(rng.random(m) * np.maximum(room, 0)).astype(np.int64)
+    closed_at = close_from + np.floor(rng.random(m) * np.maximum(room, 0)).astype(np.int64)
     term = np.where(is_loan, rng.choice(_INSTALLMENT_TERMS, m), 0)
     matures = opened + (term * MONTH_S).astype(np.int64) + rng.integers(0, 5, m) * DAY_S
     repaid = is_loan & ~by_platform & (matures <= window.end_s)
@@ -640,7 +800,7 @@ def _credit_accounts(
     closed = by_platform | by_user
 
     limit = _lognormal(
-        rng, _CREDIT_LIMIT_MEDIAN[product] * np.exp(np.where(is_loan, 0.2, 0.6) * owner_q), 0.4
+        rng, _CREDIT_LIMIT_MEDIAN[product] * np.exp(np.where(is_loan, 0.2, 0.6) * q[owner]), 0.4
     )
     limit = _money(limit, step=100.0, minimum=100.0)
     limit = np.where(by_platform & (rng.random(m) < 0.5), 0.0, limit)
@@ -656,7 +816,7 @@ def _credit_accounts(
         account_id=account_id,
         product=product,
         opened_s=opened,
-        last_day=np.where(closed, closed_at // DAY_S, window.end_day),
+        last_day=np.where(closed, closed_at // DAY_S, window.month_end_day[-1]),
         due_dom=due_dom,
         limit=limit,
         term=term,
@@ -686,102 +846,117 @@ class _Bills:
     deliberate: BoolArray
 
 
-def _bills(
-    rng: Rng, window: _Window, people: _People, accounts: _Accounts, chunk: int
-) -> tuple[pa.Table, _Bills]:
-    n, k = people.n, window.n_months
-    loan = PRODUCTS_CREDIT.index("installment_loan")
+def _credit_bill_months(
+    rng: Rng, window: _Window, people: _People, accounts: _Accounts
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Credit bills over the whole horizon: (account index, month, due day) per bill.
 
-    # credit bills: one per month in which the open account was used (loans: every month of term)
-    acc, month = _expand(np.full(accounts.owner.size, k, dtype=np.int64))
-    product_a = accounts.product[acc]
-    due_a = window.month_start_day[month] + accounts.due_dom[acc] - 1
+    One bill per month in which the open account was used (loans: every month of their term).
+    Bills past ``end`` are not written; they only tell the truth which months hold a credit bill.
+    """
+    loan = PRODUCTS_CREDIT.index("installment_loan")
+    acc, month = _expand(np.full(accounts.owner.size, window.horizon, dtype=np.int64))
+    product = accounts.product[acc]
+    due = window.month_start_day[month] + accounts.due_dom[acc] - 1
     opened_day = accounts.opened_s[acc] // DAY_S
     propensity = _sigmoid(
         np.log(_CREDIT_USE_P / (1.0 - np.minimum(_CREDIT_USE_P, 0.999)))[accounts.product]
         + 0.6 * np.log(people.activity[accounts.owner])
+        + 0.4 * people.q_trait[accounts.owner]
         + 0.8 * rng.standard_normal(accounts.owner.size)
     )
-    in_term = (due_a - opened_day) <= accounts.term[acc] * 30.44 + 15
-    used = np.where(product_a == loan, in_term, rng.random(acc.size) < propensity[acc])
+    in_term = (due - opened_day) <= accounts.term[acc] * 30.44 + 15
+    used = np.where(product == loan, in_term, rng.random(acc.size) < propensity[acc])
     keep = (
         used
-        & (due_a >= opened_day + 14)
-        & (due_a <= accounts.last_day[acc])
-        & (due_a >= window.start_day)
-        & (due_a <= window.end_day)
+        & (due >= opened_day + 14)
+        & (due <= accounts.last_day[acc])
+        & (due >= window.start_day)
     )
-    acc, product_a, due_a = acc[keep], product_a[keep], due_a[keep]
+    return acc[keep], month[keep], due[keep]
+
+
+def _bills(
+    rng: Rng, window: _Window, people: _People, accounts: _Accounts, chunk: int
+) -> tuple[pa.Table, _Bills, BoolArray]:
+    """The bills table, what repairs need of it, and (users, horizon) months with a credit bill."""
+    n, k = people.n, window.n_months
+    loan = PRODUCTS_CREDIT.index("installment_loan")
+
+    acc, month_a, due_a = _credit_bill_months(rng, window, people, accounts)
+    has_credit_bill = np.zeros((n, window.horizon), dtype=np.bool_)
+    has_credit_bill[accounts.owner[acc], month_a] = True
+    written = due_a <= window.end_day
+    acc, month_a, due_a = acc[written], month_a[written], due_a[written]
+    product_a = accounts.product[acc]
     limit = np.maximum(accounts.limit[acc], 500.0)
     installment = limit / np.maximum(accounts.term[acc], 1) * 1.08
     spend = _lognormal(rng, limit * _CREDIT_BILL_SHARE[product_a], 0.7)
     amount_a = np.where(product_a == loan, installment, spend)
 
-    # living bills (utility, phone, rent) for living payers, monthly after a start-up lag
+    # living bills (utility, phone, rent) for living payers, monthly from the window's first
+    # month (or the first due date after registration)
     holds = people.living_payer[:, None] & (rng.random((n, len(_LIVING_P))) < _LIVING_P)
     lp_owner, lp_kind = (a.astype(np.int64) for a in np.nonzero(holds))
-    first_s = people.start_s[lp_owner] + rng.integers(20, 120, lp_owner.size) * DAY_S
     dom = rng.integers(1, 29, lp_owner.size)
     base = _lognormal(
         rng,
-        _LIVING_MEDIAN[lp_kind] * np.exp(0.2 * people.q[lp_owner]),
+        _LIVING_MEDIAN[lp_kind] * np.exp(0.2 * people.q_trait[lp_owner]),
         _LIVING_SIGMA_USER[lp_kind],
     )
-    pair, month = _expand(np.full(lp_owner.size, k, dtype=np.int64))
-    due_l = window.month_start_day[month] + dom[pair] - 1
-    keep = (due_l * DAY_S >= first_s[pair]) & (due_l >= window.start_day)
-    keep &= due_l <= window.end_day
-    pair, due_l = pair[keep], due_l[keep]
+    pair, month_l = _expand(np.full(lp_owner.size, k, dtype=np.int64))
+    due_l = window.month_start_day[month_l] + dom[pair] - 1
+    # in a month of low quality a payer more often pays elsewhere (no bill through the platform)
+    elsewhere = rng.random(pair.size) < _sigmoid(
+        _logit(0.03) - 0.8 * people.q[lp_owner[pair], month_l]
+    )
+    keep = (due_l * DAY_S >= people.start_s[lp_owner[pair]]) & (due_l >= window.start_day)
+    keep &= (due_l <= window.end_day) & ~elsewhere
+    pair, due_l, month_l = pair[keep], due_l[keep], month_l[keep]
     amount_l = _lognormal(rng, base[pair], _LIVING_SIGMA_MONTH[lp_kind[pair]])
 
     owner = np.concatenate([accounts.owner[acc], lp_owner[pair]])
     account_id = np.concatenate([accounts.account_id[acc], np.zeros(pair.size, dtype=np.int64)])
     product = np.concatenate([product_a, len(PRODUCTS_CREDIT) + lp_kind[pair]])
     due = np.concatenate([due_a, due_l])
+    month = np.concatenate([month_a, month_l])
     amount = _money(np.concatenate([amount_a, amount_l]))
-    earliest_s = np.concatenate([accounts.opened_s[acc], people.start_s[lp_owner[pair]]])
+    earliest_s = np.concatenate(
+        [np.maximum(accounts.opened_s[acc], window.start_s), people.start_s[lp_owner[pair]]]
+    )
     is_credit = np.arange(owner.size) < acc.size
     order = np.lexsort((account_id, product, due, owner))
     owner, account_id, product, due = owner[order], account_id[order], product[order], due[order]
     amount, earliest_s, is_credit = amount[order], earliest_s[order], is_credit[order]
+    month = month[order]
     m = owner.size
 
-    # payment: late probability from q, a per-user habit, and the archetype's trend
-    q = people.q[owner]
-    elapsed = (due - window.start_day) / max(window.end_day - window.start_day, 1)
-    habit = rng.normal(0.0, 0.5, n)
-    late_logit = (
-        -3.4
-        - 1.0 * q
-        + habit[owner]
-        + people.builder[owner] * (2.2 - 3.7 * elapsed)
-        + people.staller[owner] * 1.0
-        - 0.3 * ~is_credit
-    )
+    # ordinary payment: late with a probability from the month's quality and a per-user habit;
+    # 1-20 days mostly, up to MILD_LATE_MAX_DAYS, never 90
+    q = people.q[owner, month]
+    habit = rng.normal(0.0, 0.8, n)
+    late_logit = -4.9 - 1.2 * q + habit[owner] + 0.8 * people.staller[owner] - 0.3 * ~is_credit
     late = rng.random(m) < _sigmoid(late_logit)
-    deliberate = (
-        people.defaulter[owner]
-        & is_credit
-        & (due >= people.default_from_day[owner])
-        & (rng.random(m) < 0.6)
-    )
-    u = rng.random(m)
-    p_unpaid = _sigmoid(-3.2 - 0.9 * q)
-    p_very_late = _sigmoid(-1.9 - 0.6 * q)
-    very_late = late & (u >= p_unpaid) & (u < p_unpaid + p_very_late)
+    very_late = rng.random(m) < _sigmoid(-1.9 - 0.6 * q)
     days_late = np.where(
         very_late,
-        21 + np.minimum(np.floor(rng.exponential(35.0, m)), 400).astype(np.int64),
+        21 + np.minimum(np.floor(rng.exponential(18.0, m)), MILD_LATE_MAX_DAYS - 21),
         rng.integers(1, 21, m),
-    )
-    deliberate_unpaid = deliberate & (rng.random(m) < 0.65)
-    days_late = np.where(deliberate, rng.integers(45, 241, m), days_late)
-    late |= deliberate
+    ).astype(np.int64)
+    # serious delinquency: every credit bill of an episode month is unpaid or paid 95+ days late
+    serious = is_credit & people.episode[owner, month]
+    deliberate = serious & people.wilful[owner] & (rng.random(m) < 0.7)
+    serious_unpaid = serious & (rng.random(m) < np.where(deliberate, 0.65, 0.5))
+    serious_days = EPISODE_LATE_MIN_DAYS + np.minimum(
+        np.floor(rng.exponential(70.0, m)), 400 - EPISODE_LATE_MIN_DAYS
+    ).astype(np.int64)
+    days_late = np.where(serious, serious_days, days_late)
+    late |= serious
     tod = _time_of_day(rng, m)
     early = np.minimum(rng.geometric(0.3, m) - 1, 12)
     on_time_s = np.maximum((due - early) * DAY_S + tod, earliest_s)
     paid_s = np.where(late, (due + days_late) * DAY_S + tod, on_time_s)
-    unpaid = (late & (u < p_unpaid)) | deliberate_unpaid | (paid_s > window.end_s)
+    unpaid = serious_unpaid | (paid_s > window.end_s)
     amount_paid = np.where(unpaid, 0.0, amount)
 
     bill_id = _ids(chunk, m)
@@ -807,7 +982,7 @@ def _bills(
         unpaid=unpaid,
         deliberate=deliberate,
     )
-    return table, bills
+    return table, bills, has_credit_bill
 
 
 def _repair_requests(
@@ -850,39 +1025,37 @@ def _repair_requests(
     )
 
 
-def _loan_applications(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.Table:
-    n, q = people.n, people.q
-    years = (window.end_s - people.start_s) / YEAR_S
-    borrower = rng.random(n) < _sigmoid(_logit(0.4) + 0.2 * q + 1.0 * people.defaulter)
-    rate = rng.gamma(2.0, 0.8, n)  # applications a year, ~1.6 on average
-    owner_r, _ = _expand(np.where(borrower, rng.poisson(rate * years), 0))
-    ts_r = _times_between(rng, people.start_s[owner_r], np.full(owner_r.size, window.end_s))
-    # borrowing spree: 5-15 applications within one month
-    owner_s, _ = _expand(np.where(people.spree, rng.integers(5, 16, n), 0))
-    ts_s = people.spree_start_s[owner_s] + rng.integers(0, 30 * DAY_S, owner_s.size)
-    ts_s = np.clip(ts_s, people.start_s[owner_s], window.end_s)
+def _loan_applications(
+    rng: Rng, window: _Window, people: _People, chunk: int
+) -> tuple[pa.Table, IntArray, IntArray]:
+    """The table, and the owner and start second of each borrowing spree (for risk events)."""
+    n = people.n
+    q = people.q[:, : window.n_months]
+    # ordinary applications: borrowers ~1.6 a year, more in months of low quality
+    rate = np.where(people.borrower, rng.gamma(2.0, 0.067, n), 0.0)[:, None] * np.exp(-0.3 * q)
+    owner_r, _, ts_r = _monthly_events(rng, window, people, rate)
+    # borrowing spree: 5-15 applications within 30 days, started more in months of low quality
+    spree_owner, _, spree_start = _monthly_events(rng, window, people, 0.0008 * np.exp(-1.0 * q))
+    spree, _ = _expand(rng.integers(5, 16, spree_owner.size))
+    ts_s = np.minimum(spree_start[spree] + rng.integers(0, 30 * DAY_S, spree.size), window.end_s)
+    owner_s = spree_owner[spree]
     owner = np.concatenate([owner_r, owner_s])
     ts = np.concatenate([ts_r, ts_s])
     in_spree = np.arange(owner.size) >= owner_r.size
     product = _categorical(rng, in_spree.astype(np.int64), _LOAN_WEIGHTS)
     amount = _money(
-        _lognormal(rng, _LOAN_MEDIAN[product] * np.exp(0.3 * people.q[owner]), 0.7),
+        _lognormal(rng, _LOAN_MEDIAN[product] * np.exp(0.3 * people.q_trait[owner]), 0.7),
         step=100.0,
         minimum=100.0,
     )
-    p_approve = _sigmoid(
-        0.7
-        + 1.4 * q[owner]
-        - 2.0 * in_spree
-        - 1.5 * people.defaulter[owner]
-        - 1.0 * people.risky[owner]
-    )
+    q_now = people.q[owner, window.month_of_day(ts // DAY_S)]
+    p_approve = _sigmoid(0.7 + 1.4 * q_now - 2.0 * in_spree)
     decision = np.where(rng.random(owner.size) < p_approve, 0, 1)
     recent = ts > window.end_s - 7 * DAY_S
     pending = rng.random(owner.size) < np.where(recent, 0.6, 0.02)
     decision = np.where(pending, 2, decision)
     order = np.lexsort((product, ts, owner))
-    return _table(
+    table = _table(
         "loan_applications",
         {
             "application_id": _int_col(_ids(chunk, owner.size)),
@@ -893,6 +1066,7 @@ def _loan_applications(rng: Rng, window: _Window, people: _People, chunk: int) -
             "decision": _str_col(decision[order], _DECISIONS),
         },
     )
+    return table, spree_owner, spree_start
 
 
 _NEG_SOURCE_FLAT = tuple(prefix for group in _NEG_SOURCES for prefix in group)
@@ -901,21 +1075,36 @@ _NEG_SOURCE_OFFSET = np.cumsum(_NEG_SOURCE_COUNT) - _NEG_SOURCE_COUNT
 
 
 def _negative_records(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.Table:
-    n, q = people.n, people.q
-    p_record = _sigmoid(_logit(0.05) - 1.0 * q + 1.5 * people.defaulter + 0.8 * people.risky)
-    has = rng.random(n) < p_record
-    owner, _ = _expand(np.where(has, 1 + rng.poisson(0.4, n), 0))
-    m = owner.size
-    category = _categorical(rng, (q[owner] < -1.0).astype(np.int64), _NEG_WEIGHTS)
-    # half are old records from before the window (external sources, may predate registration)
-    historical = rng.random(m) < 0.5
+    q = people.q[:, : window.n_months]
     history_lo = min(
         window.end_s - int(NEGATIVE_HISTORY_YEARS * YEAR_S), window.start_s - 365 * DAY_S
     )
-    old = _times_between(rng, np.full(m, history_lo), np.full(m, window.start_s - 1))
-    new = _times_between(rng, people.start_s[owner], np.full(m, window.end_s))
-    occurred = np.where(historical, old, new)
-    wants_resolution = rng.random(m) < _NEG_RESOLVE_P[category] + 0.25 * historical
+    history_years = (window.start_s - history_lo) / YEAR_S
+    owners, categories, times, historical = [], [], [], []
+    for c in range(len(NEGATIVE_CATEGORIES)):
+        # in the window: at a rate driven by the month's quality
+        owner_w, _, ts_w = _monthly_events(
+            rng, window, people, _NEG_RATE[c] * np.exp(-_NEG_Q_SLOPE[c] * q)
+        )
+        # older records from external sources, on the base quality (may predate registration)
+        count_o = rng.poisson(
+            _NEG_OLD_RATE[c] * history_years * np.exp(-_NEG_Q_SLOPE[c] * people.q0)
+        )
+        owner_o, _ = _expand(count_o)
+        ts_o = _times_between(
+            rng, np.full(owner_o.size, history_lo), np.full(owner_o.size, window.start_s - 1)
+        )
+        owners += [owner_w, owner_o]
+        times += [ts_w, ts_o]
+        categories.append(np.full(owner_w.size + owner_o.size, c, dtype=np.int64))
+        historical += [np.zeros(owner_w.size, np.bool_), np.ones(owner_o.size, np.bool_)]
+    owner = np.concatenate(owners)
+    occurred = np.concatenate(times)
+    category = np.concatenate(categories)
+    old = np.concatenate(historical)
+    m = owner.size
+    p_resolve = _NEG_RESOLVE_P[category] + 0.25 * old + 0.08 * people.q0[owner]
+    wants_resolution = rng.random(m) < p_resolve
     resolved_at = (
         occurred
         + DAY_S
@@ -995,13 +1184,15 @@ def _relationships(rng: Rng, window: _Window, people: _People, draws: _GlobalDra
 
 
 def _assets(rng: Rng, window: _Window, people: _People) -> pa.Table:
-    n, q = people.n, people.q
-    on_file = rng.random(n) < _sigmoid(_logit(0.5) + 0.5 * q - 0.8 * people.staller)
+    n, q = people.n, people.q_trait
+    # wealth: higher for higher quality; the totals reach every bin from < 10k to 5M+
+    wealth = 0.6 * q + 0.8 * rng.standard_normal(n)
+    on_file = rng.random(n) < _sigmoid(_logit(0.85) + 0.5 * q - 0.8 * people.staller)
     p_hold = np.column_stack(
         [
-            np.full(n, 0.92),
-            _sigmoid(_logit(0.35) + 0.8 * q),
-            _sigmoid(_logit(0.12) + 0.9 * q),
+            _sigmoid(_logit(_ASSET_HOLD_P[0]) + _ASSET_HOLD_SLOPE[0] * wealth),
+            _sigmoid(_logit(_ASSET_HOLD_P[1]) + _ASSET_HOLD_SLOPE[1] * wealth),
+            _sigmoid(_logit(_ASSET_HOLD_P[2]) + _ASSET_HOLD_SLOPE[2] * wealth),
             np.where(people.vehicle_verified, 0.85, 0.04),
             np.where(people.employed, 0.80, 0.12),
             np.where(people.employed, 0.55, 0.03),
@@ -1009,9 +1200,11 @@ def _assets(rng: Rng, window: _Window, people: _People) -> pa.Table:
     )
     holds = on_file[:, None] & (rng.random((n, len(ASSET_TYPES))) < p_hold)
     owner, kind = (a.astype(np.int64) for a in np.nonzero(holds))
-    monthly = rng.random(n) < 0.25  # the rest report quarterly
-    base = _lognormal(rng, _ASSET_MEDIAN[kind] * np.exp(_ASSET_Q_SLOPE[kind] * q[owner]), 0.8)
-    growth = _ASSET_GROWTH[kind] + 0.004 * q[owner] + rng.normal(0.0, 0.003, owner.size)
+    monthly = rng.random(n) < 0.12  # the rest report quarterly
+    base = _lognormal(rng, _ASSET_MEDIAN[kind] * np.exp(_ASSET_W_SLOPE[kind] * wealth[owner]), 0.6)
+    growth = _ASSET_GROWTH[kind] + rng.normal(0.0, 0.003, owner.size)
+    # values grow faster in months of high quality (log growth 0.004 q[t] a month on top)
+    quality_growth = 0.004 * np.cumsum(people.q[:, : window.n_months], axis=1)
     pair, month = _expand(np.full(owner.size, window.n_months, dtype=np.int64))
     as_of = window.month_end_day[month]
     keep = (
@@ -1021,7 +1214,9 @@ def _assets(rng: Rng, window: _Window, people: _People) -> pa.Table:
     )
     pair, month, as_of = pair[keep], month[keep], as_of[keep]
     value = base[pair] * np.exp(
-        growth[pair] * month + _ASSET_NOISE[kind[pair]] * rng.standard_normal(pair.size)
+        growth[pair] * month
+        + quality_growth[owner[pair], month]
+        + _ASSET_NOISE[kind[pair]] * rng.standard_normal(pair.size)
     )
     value = _money(value, minimum=0.0)
     order = np.lexsort((kind[pair], as_of, owner[pair]))
@@ -1037,23 +1232,104 @@ def _assets(rng: Rng, window: _Window, people: _People) -> pa.Table:
     )
 
 
-def _risk_events(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.Table:
-    n = people.n
-    owner, _ = _expand(np.where(people.risky, 1 + rng.poisson(0.5, n), 0))
-    m = owner.size
-    spree = people.spree[owner]
+def _risk_events(
+    rng: Rng,
+    window: _Window,
+    people: _People,
+    spree_owner: IntArray,
+    spree_start_s: IntArray,
+    chunk: int,
+) -> pa.Table:
+    q = people.q[:, : window.n_months]
+    # platform violations at a rate driven by the month's quality ...
+    owner_q, _, ts_q = _monthly_events(rng, window, people, 0.0004 * np.exp(-1.1 * q))
+    # ... and around a third of borrowing sprees: cash-out within 60 days of the spree's start
+    near = rng.random(spree_owner.size) < 0.35
+    owner_s = spree_owner[near]
+    ts_s = np.minimum(spree_start_s[near] + rng.integers(0, 60 * DAY_S, owner_s.size), window.end_s)
+    owner = np.concatenate([owner_q, owner_s])
+    ts = np.concatenate([ts_q, ts_s])
+    spree = np.arange(owner.size) >= owner_q.size
     kind = _categorical(rng, spree.astype(np.int64), _RISK_WEIGHTS)
-    near_spree = people.spree_start_s[owner] + rng.integers(0, 60 * DAY_S, m)
-    anytime = _times_between(rng, people.start_s[owner], np.full(m, window.end_s))
-    ts = np.clip(np.where(spree, near_spree, anytime), people.start_s[owner], window.end_s)
     order = np.lexsort((kind, ts, owner))
     return _table(
         "risk_events",
         {
-            "event_id": _int_col(_ids(chunk, m)),
+            "event_id": _int_col(_ids(chunk, owner.size)),
             "user_id": _int_col(people.ids[owner[order]]),
             "event_ts": _ts_col(ts[order]),
             "kind": _str_col(kind[order], RISK_KINDS),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ground truth
+
+
+_TRUTH_SCHEMA = pa.schema(
+    [
+        pa.field("user_id", pa.int64()),
+        pa.field("month_end", pa.date32()),
+        pa.field("quality", pa.float64()),
+        pa.field("pd_12m", pa.float64()),
+    ]
+)
+
+
+def _pd_12m(
+    window: _Window, hazard: FloatArray, has_credit_bill: BoolArray, count: int
+) -> FloatArray:
+    """(users, count): P(an episode covers a month s+1..s+9 with a credit bill | path, bills).
+
+    Column ``s`` is the month-end of month ``s``, for ``s = 0 .. count - 1``.
+    """
+    n = hazard.shape[0]
+    bills_before = np.zeros((n, window.horizon + 1), dtype=np.int32)
+    bills_before[:, 1:] = np.cumsum(has_credit_bill, axis=1)
+    survival = np.ones((n, count))
+    # an episode entered in month s + offset covers s + offset .. s + offset + L - 1
+    for offset in range(2 - max(EPISODE_MONTHS), OUTCOME_MONTHS + 1):
+        cover = np.zeros((n, count))
+        for length in EPISODE_MONTHS:
+            lo, hi = max(offset, 1), min(offset + length - 1, OUTCOME_MONTHS)
+            if lo <= hi:
+                cover += bills_before[:, hi + 1 : hi + 1 + count] > bills_before[:, lo : lo + count]
+        h = np.zeros((n, count))
+        first = max(-offset, 0)  # months s with s + offset < 0 have no such episode
+        h[:, first:] = hazard[:, first + offset : count + offset]
+        survival *= 1.0 - h * cover / len(EPISODE_MONTHS)
+    pd = 1.0 - survival
+    return np.asarray(np.round(pd / PD_QUANTUM) * PD_QUANTUM, dtype=np.float64)
+
+
+def _truth(window: _Window, people: _People, has_credit_bill: BoolArray) -> pa.Table:
+    """One row per user and month-end of the window on or before end (see the module docstring)."""
+    months = np.flatnonzero(window.month_end_day[: window.n_months] <= window.end_day)
+    pd = _pd_12m(window, people.hazard, has_credit_bill, months.size)  # months = 0 .. size - 1
+    owner, rank = _expand(np.full(people.n, months.size, dtype=np.int64))
+    return pa.Table.from_arrays(
+        [
+            _int_col(people.ids[owner]),
+            _date_col(window.month_end_day[months][rank]),
+            _float_col(people.q[:, months].ravel()),
+            _float_col(pd.ravel()),
+        ],
+        schema=_TRUTH_SCHEMA,
+    )
+
+
+def _write_truth(data: pa.Table, path: Path) -> None:
+    pq.write_table(
+        data,
+        path,
+        compression=COMPRESSION,
+        use_dictionary=False,
+        column_encoding={
+            "user_id": "DELTA_BINARY_PACKED",
+            "month_end": "DELTA_BINARY_PACKED",
+            "quality": "BYTE_STREAM_SPLIT",
+            "pd_12m": "BYTE_STREAM_SPLIT",
         },
     )
 
@@ -1063,25 +1339,32 @@ def _risk_events(rng: Rng, window: _Window, people: _People, chunk: int) -> pa.T
 
 
 def _chunk_tables(
-    rng: Rng, window: _Window, draws: _GlobalDraws, ids: IntArray, chunk: int
+    seeds: np.random.SeedSequence, window: _Window, draws: _GlobalDraws, ids: IntArray, chunk: int
 ) -> Iterator[tuple[str, pa.Table]]:
-    """The 11 tables of one chunk of users, one at a time (the caller writes each and drops it)."""
-    people = _draw_people(rng, window, draws, ids)
-    yield "users", _users(rng, people)
-    yield "profile_changes", _profile_changes(rng, window, people, chunk)
-    yield "transactions", _transactions(rng, window, people, chunk)
-    accounts_table, accounts = _credit_accounts(rng, window, people, chunk)
+    """The 11 tables of one chunk of users, then the truth (``TRUTH_TABLE``), one at a time.
+
+    Each step draws from its own stream, so how many events one table drew (which depends on
+    the latent path, e.g. under a shock) never shifts the draws of another.
+    """
+    rng = [np.random.default_rng(s) for s in seeds.spawn(12)]
+    people = _draw_people(rng[0], window, draws, ids)
+    yield "users", _users(rng[1], people)
+    yield "profile_changes", _profile_changes(rng[2], window, people, chunk)
+    yield "transactions", _transactions(rng[3], window, people, chunk)
+    accounts_table, accounts = _credit_accounts(rng[4], window, people, chunk)
     yield "credit_accounts", accounts_table
-    bills_table, bills = _bills(rng, window, people, accounts, chunk)
+    bills_table, bills, has_credit_bill = _bills(rng[5], window, people, accounts, chunk)
     yield "bills", bills_table
     del bills_table
-    yield "repair_requests", _repair_requests(rng, window, people, bills, chunk)
+    yield "repair_requests", _repair_requests(rng[6], window, people, bills, chunk)
     del bills
-    yield "loan_applications", _loan_applications(rng, window, people, chunk)
-    yield "negative_records", _negative_records(rng, window, people, chunk)
-    yield "relationships", _relationships(rng, window, people, draws)
-    yield "assets", _assets(rng, window, people)
-    yield "risk_events", _risk_events(rng, window, people, chunk)
+    loans_table, spree_owner, spree_start = _loan_applications(rng[7], window, people, chunk)
+    yield "loan_applications", loans_table
+    yield "negative_records", _negative_records(rng[8], window, people, chunk)
+    yield "relationships", _relationships(rng[9], window, people, draws)
+    yield "assets", _assets(rng[10], window, people)
+    yield "risk_events", _risk_events(rng[11], window, people, spree_owner, spree_start, chunk)
+    yield TRUTH_TABLE, _truth(window, people, has_credit_bill)
 
 
 def generate_exports(
@@ -1093,13 +1376,18 @@ def generate_exports(
     end: datetime.date,
     chunk_users: int = 50_000,
     on_progress: Callable[[int], None] | None = None,
+    shock: str | None = None,
+    truth: bool = True,
 ) -> dict[str, int]:
     """Writes all 11 export tables under out_dir/<table>/part-NNNNN.parquet; returns rows per table.
 
     Users ``1..users`` are generated in chunks of ``chunk_users``; chunk ``c`` writes
-    ``part-{c:05d}.parquet`` in every table directory (existing ``part-*.parquet`` files there are
-    removed first) and then calls ``on_progress(number of users in the chunk)``. The same
-    (users, months, seed, end, chunk_users) always gives byte-identical files.
+    ``part-{c:05d}.parquet`` in every table directory and, with ``truth``, in
+    ``_truth/user_months/`` (existing ``part-*.parquet`` files there are removed first), then calls
+    ``on_progress(number of users in the chunk)``. ``shock`` ("YYYY-MM") lowers every user's latent
+    quality by ``SHOCK_DROP`` from that month on. The returned dict counts the contract's tables
+    only (not the truth). The same (users, months, seed, end, chunk_users, shock) always gives
+    byte-identical files; ``truth`` only decides whether the truth is written.
     """
     if users < 1:
         raise ValueError("users must be at least 1")
@@ -1110,21 +1398,25 @@ def generate_exports(
     if seed < 0:
         raise ValueError("seed must be non-negative")
     out_dir = Path(out_dir)
-    window = _window(end, months)
+    window = _window(end, months, _parse_shock(shock))
     draws = _GlobalDraws(seed, window, users)
     n_chunks = -(-users // chunk_users)
-    for table in TABLES:
-        directory = out_dir / table.name
-        directory.mkdir(parents=True, exist_ok=True)
+    truth_dir = out_dir / TRUTH_DIR / TRUTH_TABLE
+    directories = [out_dir / table.name for table in TABLES] + [truth_dir]
+    for directory in directories:
+        if directory != truth_dir or truth:
+            directory.mkdir(parents=True, exist_ok=True)
         for stale in sorted(directory.glob("part-*.parquet")):
             stale.unlink()
     rows = {table.name: 0 for table in TABLES}
     for chunk, child in enumerate(np.random.SeedSequence(seed).spawn(n_chunks)):
-        rng = np.random.default_rng(child)
         ids = np.arange(chunk * chunk_users + 1, min(users, (chunk + 1) * chunk_users) + 1)
-        for name, data in _chunk_tables(rng, window, draws, ids.astype(np.int64), chunk):
-            path = out_dir / name / f"part-{chunk:05d}.parquet"
-            _write(data, path)
+        for name, data in _chunk_tables(child, window, draws, ids.astype(np.int64), chunk):
+            if name == TRUTH_TABLE:
+                if truth:
+                    _write_truth(data, truth_dir / f"part-{chunk:05d}.parquet")
+                continue
+            _write(data, out_dir / name / f"part-{chunk:05d}.parquet")
             rows[name] += data.num_rows
         if on_progress is not None:
             on_progress(int(ids.size))

@@ -1,18 +1,21 @@
-"""Tests of sesame.synthetic: the generated exports follow data contract v1 and behave plausibly."""
+"""Tests of sesame.synthetic: the exports follow data contract v2, behave plausibly, and carry the
+risk the ground truth (`_truth/user_months`) says they do."""
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from sesame.schema import TABLES, TABLES_BY_NAME
-from sesame.synthetic import generate_exports
+from sesame.synthetic import SHOCK_DROP, generate_exports
 
 USERS = 400
 MONTHS = 13
@@ -33,11 +36,11 @@ ARROW_TYPES = {
     "date": pa.date32(),
 }
 
-# event-time columns that must lie within the window (contract section 2)
+# event-time columns that must lie within the window (contract section 2); credit accounts may
+# open before it (soon after an early registration), their bills start in it
 WINDOW_EVENTS = [
     ("profile_changes", "changed_at"),
     ("transactions", "txn_ts"),
-    ("credit_accounts", "opened_at"),
     ("credit_accounts", "closed_at"),
     ("bills", "due_date"),
     ("bills", "paid_at"),
@@ -109,8 +112,8 @@ def test_one_file_per_chunk_and_progress_per_chunk(
 ) -> None:
     out, _, progress = generated
     assert progress == [150, 150, 100]
-    for table in TABLES:
-        names = sorted(p.name for p in (out / table.name).iterdir())
+    for directory in [*(t.name for t in TABLES), "_truth/user_months"]:
+        names = sorted(p.name for p in (out / directory).iterdir())
         assert names == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
 
 
@@ -130,13 +133,14 @@ def test_same_parameters_give_byte_identical_files(exports: Path, tmp_path: Path
     first = sorted(p.relative_to(exports) for p in exports.rglob("*.parquet"))
     second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
     assert first == second
+    assert Path("_truth/user_months/part-00000.parquet") in first  # the truth too
     for relative in first:
         assert (exports / relative).read_bytes() == (tmp_path / relative).read_bytes(), relative
 
 
 def test_another_seed_gives_other_data(exports: Path, tmp_path: Path) -> None:
     _generate(tmp_path, seed=SEED + 1)
-    for name in ("users", "transactions", "bills"):
+    for name in ("users", "transactions", "bills", "_truth/user_months"):
         path = Path(name) / "part-00000.parquet"
         assert (exports / path).read_bytes() != (tmp_path / path).read_bytes(), name
 
@@ -268,10 +272,24 @@ def test_registrations_spread_before_and_into_the_window(con: duckdb.DuckDBPyCon
         f"avg((registered_at < {START_TS})::int), "
         f"count(*) filter (where registered_at > {END_TS} - interval 42 day) from users",
     )[0]
-    assert first >= datetime.datetime(2022, 10, 17)
+    assert first >= datetime.datetime(2015, 11, 17)  # at most 11 years before end
+    assert first < datetime.datetime(2017, 11, 17)
     assert last <= datetime.datetime(2026, 11, 17, 23, 59, 59)
-    assert 0.55 < before < 0.85
+    assert 0.6 < before < 0.9
     assert recent > 0
+
+
+def test_credit_accounts_open_after_registration_and_by_end(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    bad = _one(
+        con,
+        f"select count(*) from credit_accounts join users using (user_id) "
+        f"where opened_at < registered_at or opened_at > {END_TS}",
+    )
+    assert bad == 0
+    # revolving accounts of early registrants were opened before the window
+    assert _one(con, f"select count(*) from credit_accounts where opened_at < {START_TS}") > 0
 
 
 def test_rows_are_sorted_by_user_then_time(con: duckdb.DuckDBPyConnection, exports: Path) -> None:
@@ -437,7 +455,7 @@ def test_negative_records_cover_every_case(con: duckdb.DuckDBPyConnection) -> No
     assert removed > 0
     assert old > 0
     assert null_amount > 0
-    assert 0.03 * USERS < users_with < 0.2 * USERS
+    assert 0.03 * USERS < users_with < 0.25 * USERS
     bad = _one(
         con,
         f"select count(*) from negative_records where resolved_at <= occurred_at "
@@ -471,19 +489,6 @@ def test_relationships_have_no_self_edges_and_end_after_they_start(
     )
 
 
-def test_users_profile_shares_are_plausible(con: duckdb.DuckDBPyConnection) -> None:
-    shares = _rows(
-        con,
-        "select avg(real_name_verified::int), avg(phone_verified::int), "
-        "avg(email_verified::int), avg(address_on_file::int), avg(employer_verified::int), "
-        "avg(vehicle_verified::int), avg((education is null)::int), "
-        "avg((score_refresh_day is null)::int) from users",
-    )[0]
-    expected = (0.95, 0.90, 0.60, 0.70, 0.40, 0.20, 0.20, 0.50)
-    for share, target in zip(shares, expected, strict=True):
-        assert abs(share - target) < 0.1, (shares, expected)
-
-
 def test_churners_and_borrowing_sprees_exist(con: duckdb.DuckDBPyConnection) -> None:
     churners = _one(
         con,
@@ -503,3 +508,460 @@ def test_churners_and_borrowing_sprees_exist(con: duckdb.DuckDBPyConnection) -> 
 def test_assets_snapshots_fall_on_month_ends(con: duckdb.DuckDBPyConnection) -> None:
     bad = _one(con, "select count(*) from assets where as_of <> last_day(as_of)")
     assert bad == 0
+
+
+# --------------------------------------------------------------------------------------------
+# ground truth and the risk it describes: a larger population over 24 months, the outcome for
+# RISK_S (its 12-month performance window closes exactly at RISK_END)
+
+RISK_USERS = 3000
+RISK_MONTHS = 24
+RISK_SEED = 11
+RISK_END = datetime.date(2026, 10, 31)
+RISK_S = datetime.date(2025, 10, 31)
+RISK_SHOCK = "2025-11"  # the month after RISK_S: its outcome window is hit
+CREDIT_PRODUCTS = ["huabei", "jiebei", "credit_card", "installment_loan"]
+MONTH_ENDS = [
+    datetime.date(y, m, calendar.monthrange(y, m)[1])
+    for y, m in [(2024 + (10 + i) // 12, (10 + i) % 12 + 1) for i in range(RISK_MONTHS)]
+]
+
+
+def _generate_risk(out: Path, *, shock: str | None = None) -> Path:
+    generate_exports(
+        out,
+        users=RISK_USERS,
+        months=RISK_MONTHS,
+        seed=RISK_SEED,
+        end=RISK_END,
+        chunk_users=1000,
+        shock=shock,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def risk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _generate_risk(tmp_path_factory.mktemp("risk"))
+
+
+@pytest.fixture(scope="module")
+def shocked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _generate_risk(tmp_path_factory.mktemp("shocked"), shock=RISK_SHOCK)
+
+
+def _read(out: Path, table: str) -> pl.DataFrame:
+    return pl.read_parquet(out / table / "*.parquet")
+
+
+def _truth(out: Path) -> pl.DataFrame:
+    return _read(out, "_truth/user_months")
+
+
+def _days_past_due(at: datetime.date) -> pl.Expr:
+    """Days past due on `at` (contract section 2): to the payment, or to `at` if unpaid then."""
+    paid = pl.col("paid_at").dt.date()
+    until = pl.when(paid.is_not_null() & (paid <= at)).then(paid).otherwise(pl.lit(at))
+    return (until - pl.col("due_date")).dt.total_days()
+
+
+def _outcomes(out: Path, snapshot: datetime.date) -> pl.DataFrame:
+    """The contract's outcome for `snapshot`, measured from the bills: user_id, is_bad, pd_12m.
+
+    Users registered after the snapshot or with a credit bill 90+ days past due at it are left
+    out (as the contract excludes them); no generated repair is approvable for a 90+ bill.
+    """
+    window_end = _add_months(snapshot, 9)
+    performance_end = _add_months(snapshot, 12)
+    credit = _read(out, "bills").filter(pl.col("product").is_in(CREDIT_PRODUCTS))
+    already = (
+        credit.filter(pl.col("due_date") < snapshot)
+        .filter(_days_past_due(snapshot) >= 90)
+        .select("user_id")
+        .unique()
+    )
+    worst = (
+        credit.filter((pl.col("due_date") > snapshot) & (pl.col("due_date") <= window_end))
+        .group_by("user_id")
+        .agg(_days_past_due(performance_end).max().alias("worst_days"))
+    )
+    registered = _read(out, "users").filter(pl.col("registered_at").dt.date() <= snapshot)
+    return (
+        _truth(out)
+        .filter(pl.col("month_end") == snapshot)
+        .join(registered.select("user_id"), on="user_id")
+        .join(already, on="user_id", how="anti")
+        .join(worst, on="user_id", how="left")
+        .select("user_id", "pd_12m", is_bad=pl.col("worst_days").fill_null(0) >= 90)
+    )
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return datetime.date(year, month0 + 1, min(day.day, last))
+
+
+def test_truth_has_one_row_per_user_and_month_end(exports: Path, risk: Path) -> None:
+    for out, users, month_ends in [
+        # the small fixture: 13 months up to 2026-11-17 hold the month-ends Oct 2025 .. Oct 2026
+        (exports, USERS, [_add_months(datetime.date(2025, 10, 31), i) for i in range(13)]),
+        (risk, RISK_USERS, MONTH_ENDS),
+    ]:
+        truth = _truth(out)
+        assert truth.schema == pl.Schema(
+            {
+                "user_id": pl.Int64,
+                "month_end": pl.Date,
+                "quality": pl.Float64,
+                "pd_12m": pl.Float64,
+            }
+        )
+        assert truth.height == users * len(month_ends)
+        assert truth.select(pl.struct("user_id", "month_end").is_unique().all()).item()
+        assert sorted(truth["month_end"].unique()) == month_ends
+        assert truth["user_id"].n_unique() == users
+        assert truth.select(pl.col("pd_12m").min()).item() >= 0.0
+        assert truth.select(pl.col("pd_12m").max()).item() < 1.0
+        assert truth.null_count().sum_horizontal().item() == 0
+
+
+def test_truth_matches_the_bad_outcome_measured_from_the_bills(risk: Path) -> None:
+    outcomes = _outcomes(risk, RISK_S)
+    assert outcomes.height > 0.6 * RISK_USERS
+    bad_rate = outcomes["is_bad"].mean()
+    mean_pd = outcomes["pd_12m"].mean()
+    assert isinstance(bad_rate, float) and isinstance(mean_pd, float)
+    assert 0.03 < bad_rate < 0.10  # the contract's bad: a few % of scored users in 12 months
+    assert 0.67 < mean_pd / bad_rate < 1.5  # calibrated, loosely
+    quintiles = (
+        outcomes.with_columns(
+            quintile=(pl.col("pd_12m").rank("ordinal") * 5 - 1) // outcomes.height
+        )
+        .group_by("quintile")
+        .agg(pl.col("is_bad").mean().alias("bad_rate"))
+        .sort("quintile")
+    )["bad_rate"].to_list()
+    assert len(quintiles) == 5
+    assert quintiles[4] > 4 * quintiles[0]
+    assert quintiles[4] - quintiles[0] > 0.05
+    assert quintiles[4] > quintiles[2] > quintiles[0]
+
+
+def test_shock_lowers_quality_from_its_month_and_raises_risk_after_it(
+    risk: Path, shocked: Path
+) -> None:
+    base = _truth(risk).sort("user_id", "month_end")
+    hit = _truth(shocked).sort("user_id", "month_end")
+    drop = (base["quality"] - hit["quality"]).to_numpy()
+    after = (base["month_end"] >= datetime.date(2025, 11, 30)).to_numpy()
+    assert abs(drop[~after]).max() == 0.0  # the same seed: the same path before the shock
+    assert abs(drop[after] - SHOCK_DROP).max() < 1e-9
+    # a month-end whose outcome window lies wholly before the shock keeps its pd
+    early = base["month_end"] == datetime.date(2024, 11, 30)
+    assert base.filter(early)["pd_12m"].equals(hit.filter(early)["pd_12m"])
+    # the snapshot before the shock: higher true pd, and more users go bad
+    outcomes = (_outcomes(risk, RISK_S), _outcomes(shocked, RISK_S))
+    pd_before, pd_after = (o.select(pl.col("pd_12m").mean()).item() for o in outcomes)
+    bad_before, bad_after = (o.select(pl.col("is_bad").mean()).item() for o in outcomes)
+    assert pd_after > 1.3 * pd_before
+    assert bad_after > 1.2 * bad_before
+
+
+def test_shock_must_be_a_month(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        generate_exports(tmp_path, users=5, months=2, end=END, shock="2026-1")
+
+
+def test_without_truth_no_truth_is_left(tmp_path: Path) -> None:
+    generate_exports(tmp_path, users=20, months=2, end=END)
+    assert list((tmp_path / "_truth" / "user_months").iterdir())
+    generate_exports(tmp_path, users=20, months=2, end=END, truth=False)
+    assert not list((tmp_path / "_truth" / "user_months").iterdir())
+
+
+def _history_bin(months: int) -> str:
+    return next(label for upper, label in HISTORY_BINS if months < upper)
+
+
+HISTORY_BINS = [(6, "0-6"), (24, "6-24"), (60, "24-60"), (96, "60-96"), (10**6, "96+")]
+ASSET_BINS = [
+    (1, "0"),
+    (10_000, "<10k"),
+    (50_000, "10k-50k"),
+    (200_000, "50k-200k"),
+    (1_000_000, "200k-1M"),
+    (5_000_000, "1M-5M"),
+    (float("inf"), "5M+"),
+]
+
+
+def _risk_con(out: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    for table in [*(t.name for t in TABLES), "_truth/user_months"]:
+        connection.execute(
+            f"create view {table.split('/')[-1]} as "
+            f"select * from read_parquet('{out / table}/*.parquet')"
+        )
+    # a user's mean true pd over the month-ends since registration
+    connection.execute(
+        "create view user_pd as select user_id, avg(pd_12m) as pd from user_months "
+        "join users using (user_id) where month_end >= registered_at group by 1"
+    )
+    return connection
+
+
+@pytest.fixture(scope="module")
+def risk_con(risk: Path) -> duckdb.DuckDBPyConnection:
+    return _risk_con(risk)
+
+
+@pytest.mark.parametrize("snapshot", [RISK_S, RISK_END])
+def test_registrations_populate_every_history_bin(
+    risk_con: duckdb.DuckDBPyConnection, snapshot: datetime.date
+) -> None:
+    rows = _rows(
+        risk_con,
+        f"select datediff('month', registered_at, date '{snapshot}') from users "
+        f"where registered_at <= date '{snapshot}'",
+    )
+    counts: dict[str, int] = {}
+    for (months,) in rows:
+        counts[_history_bin(months)] = counts.get(_history_bin(months), 0) + 1
+    assert set(counts) == {label for _, label in HISTORY_BINS}
+    assert min(counts.values()) > 0.03 * RISK_USERS
+    # longer tenure, slightly higher quality (lower risk)
+    young, old = _rows(
+        risk_con,
+        f"select avg(quality) filter (where registered_at > d - interval 24 month), "
+        f"avg(quality) filter (where registered_at <= d - interval 96 month) "
+        f"from (select date '{snapshot}' as d), users join user_months using (user_id) "
+        f"where month_end = d and registered_at <= d",
+    )[0]
+    assert young < old
+
+
+def test_assets_populate_every_bin_and_more_assets_go_with_lower_risk(
+    risk_con: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = _rows(
+        risk_con,
+        f"with latest as (select user_id, asset_type, arg_max(value, as_of) as value from assets "
+        f"where as_of <= date '{RISK_END}' group by all) "
+        f"select coalesce(sum(value), 0), any_value(pd) from user_pd "
+        f"left join latest using (user_id) group by user_id",
+    )
+    by_bin: dict[str, list[float]] = {}
+    for total, pd in rows:
+        label = next(label for upper, label in ASSET_BINS if total < upper)
+        by_bin.setdefault(label, []).append(pd)
+    assert set(by_bin) == {label for _, label in ASSET_BINS}
+    assert min(len(v) for v in by_bin.values()) >= 10
+    mean = {label: sum(v) / len(v) for label, v in by_bin.items()}
+    assert mean["<10k"] > mean["50k-200k"] > mean["5M+"]
+
+
+def test_users_profile_shares_are_plausible(risk_con: duckdb.DuckDBPyConnection) -> None:
+    # on the larger population: 400 users are two communities, too few for stable shares
+    shares = _rows(
+        risk_con,
+        "select avg(real_name_verified::int), avg(phone_verified::int), "
+        "avg(email_verified::int), avg(address_on_file::int), avg(employer_verified::int), "
+        "avg(vehicle_verified::int), avg((education is null)::int), "
+        "avg((score_refresh_day is null)::int) from users",
+    )[0]
+    expected = (0.95, 0.90, 0.52, 0.61, 0.43, 0.18, 0.25, 0.50)
+    for share, target in zip(shares, expected, strict=True):
+        assert abs(share - target) < 0.1, (shares, expected)
+
+
+def test_profile_items_spread_over_0_to_7_and_fuller_goes_with_lower_risk(
+    risk_con: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = dict(
+        _rows(
+            risk_con,
+            "select real_name_verified::int + phone_verified::int + email_verified::int "
+            "+ address_on_file::int + (education is not null)::int + employer_verified::int "
+            "+ vehicle_verified::int as items, avg(pd) from users join user_pd using (user_id) "
+            "group by 1",
+        )
+    )
+    assert set(rows) == set(range(8))
+    assert rows[0] > rows[3] > rows[5] > rows[7]
+
+
+# users with the fact (SQL returning user_id), whether it goes with a higher (True) or lower
+# mean pd_12m than users without, and the most users that may have it; a fact of the form
+# (..., population) compares within that population only (users who can show the fact)
+ALL_USERS = "select user_id from users"
+SALARIED_ALL_WINDOW = (
+    "select user_id from users where registered_at < timestamp '2024-11-01' and user_id in "
+    "(select user_id from transactions where category = 'salary')"
+)
+CREDIT_USERS_ALL_WINDOW = (
+    "select user_id from bills where product in ('huabei', 'jiebei', 'credit_card', "
+    "'installment_loan') group by 1 having count(distinct date_trunc('month', due_date)) >= 20"
+)
+RISK_FACTS: list[tuple[str, str, bool, float, str]] = [
+    # derogatory facts: rare, and riskier
+    (
+        "legal_record",
+        "select user_id from negative_records where category = 'legal'",
+        True,
+        0.03,
+        ALL_USERS,
+    ),
+    (
+        "financial_record",
+        "select user_id from negative_records where category = 'financial'",
+        True,
+        0.10,
+        ALL_USERS,
+    ),
+    (
+        "life_record",
+        "select user_id from negative_records where category = 'life'",
+        True,
+        0.12,
+        ALL_USERS,
+    ),
+    (
+        "deliberate_default",
+        "select user_id from bills where deliberate_default",
+        True,
+        0.03,
+        ALL_USERS,
+    ),
+    ("platform_violation", "select user_id from risk_events", True, 0.06, ALL_USERS),
+    (
+        "frequent_phone_change",
+        "select user_id from profile_changes where field = 'phone' group by 1 having count(*) >= 3",
+        True,
+        0.10,
+        ALL_USERS,
+    ),
+    (
+        "frequent_address_change",
+        "select user_id from profile_changes where field = 'address' "
+        "group by 1 having count(*) >= 3",
+        True,
+        0.10,
+        ALL_USERS,
+    ),
+    (
+        "borrowing_spree",
+        "select user_id from (select user_id, count(*) over (partition by user_id "
+        "order by applied_at range between interval 30 day preceding and current row) as n "
+        "from loan_applications) where n >= 5",
+        True,
+        0.06,
+        ALL_USERS,
+    ),
+    (
+        "unconfirmed_receipts",
+        "select user_id from transactions where category = 'shopping' "
+        "group by 1 having avg(receipt_confirmed::int) < 0.5",
+        True,
+        0.25,
+        ALL_USERS,
+    ),
+    (
+        "late_bill",
+        "select user_id from bills where paid_at >= due_date + interval 1 day",
+        True,
+        0.4,
+        ALL_USERS,
+    ),
+    (
+        "unstable_income",
+        "select user_id from transactions where category = 'salary' "
+        "group by 1 having count(distinct date_trunc('month', txn_ts)) < 21",
+        True,
+        0.4,
+        SALARIED_ALL_WINDOW,
+    ),
+    # good habits: common, and safer
+    (
+        "living_payments",
+        "select user_id from bills where product in ('utility', 'phone', 'rent')",
+        False,
+        0.8,
+        ALL_USERS,
+    ),
+    (
+        "card_repayment",
+        "select user_id from bills where product = 'credit_card'",
+        False,
+        0.5,
+        ALL_USERS,
+    ),
+    (
+        "repaid_huabei_or_jiebei",
+        "select user_id from bills where product in ('huabei', 'jiebei') "
+        "and paid_at < due_date + interval 1 day group by 1 having count(*) >= 18",
+        False,
+        0.95,
+        CREDIT_USERS_ALL_WINDOW,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fact", "users_sql", "riskier", "share", "population"),
+    RISK_FACTS,
+    ids=[f[0] for f in RISK_FACTS],
+)
+def test_behaviour_carries_risk(
+    risk_con: duckdb.DuckDBPyConnection,
+    fact: str,
+    users_sql: str,
+    riskier: bool,
+    share: float,
+    population: str,
+) -> None:
+    with_fact, without, prevalence = _rows(
+        risk_con,
+        f"with marked as (select user_id, user_id in ({users_sql}) as has from user_pd "
+        f"where user_id in ({population})) "
+        f"select avg(pd) filter (where has), avg(pd) filter (where not has), avg(has::int) "
+        f"from marked join user_pd using (user_id)",
+    )[0]
+    assert 0 < prevalence < share, fact
+    if riskier:
+        assert with_fact > 1.3 * without, fact
+    else:
+        assert with_fact < without, fact
+
+
+def test_quality_drifts_month_to_month(risk: Path) -> None:
+    steps = (
+        _truth(risk)
+        .sort("user_id", "month_end")
+        .select(pl.col("quality").diff().over("user_id").alias("step"))
+        .drop_nulls()["step"]
+    )
+    assert 0.08 < steps.std() < 0.2  # type: ignore[operator]
+    assert steps.abs().max() > 0.3  # type: ignore[operator]
+
+
+def test_living_bills_start_in_the_windows_first_month(risk_con: duckdb.DuckDBPyConnection) -> None:
+    first_month, payers = _rows(
+        risk_con,
+        "select count(*) filter (where first_due < date '2024-12-01'), count(*) from ("
+        "select user_id, min(due_date) as first_due from bills join users using (user_id) "
+        "where product in ('utility', 'phone', 'rent') "
+        "and registered_at < timestamp '2024-11-01' group by 1)",
+    )[0]
+    assert payers > 0
+    assert first_month > 0.9 * payers  # the rest paid the first month's bills elsewhere
+
+
+def test_most_users_have_monthly_credit_bills(risk_con: duckdb.DuckDBPyConnection) -> None:
+    share = _one(
+        risk_con,
+        f"select count(*) / {RISK_USERS} from (select user_id from bills "
+        f"where product in ('huabei', 'jiebei', 'credit_card', 'installment_loan') "
+        f"group by 1 having count(distinct date_trunc('month', due_date)) >= 12)",
+    )
+    assert share > 0.6
