@@ -28,6 +28,35 @@ class ExportError(SesameError):
         super().__init__(f"{', '.join(where)}: {message}")
 
 
+class DeliveredFileChangedError(ExportError):
+    """A delivered export file that differs from what was ingested, or is gone (contract v2:
+    delivered files do not change); the operator accepts it with ``--accept-changed``."""
+
+    exit_code = 3
+
+    def __init__(self, table: str, file: str, change: str, *, others: int = 0) -> None:
+        self.change = change
+        more = f" ({others:,} more delivered file(s) changed or are gone too)" if others else ""
+        super().__init__(
+            table,
+            f"the delivered file {change}{more}; delivered files must "
+            "not change, so nothing was published. If upstream meant it, take the new content "
+            f"with `sesame ingest --accept-changed {file}`",
+            file=file,
+        )
+
+
+class StaleDataError(SesameError):
+    """The exports hold no recent events for a table the score depends on, or no data at all
+    by the snapshot date: scores for it would mislead."""
+
+    exit_code = 3
+
+    def __init__(self, table: str, message: str) -> None:
+        self.table = table
+        super().__init__(f"table {table}: {message}")
+
+
 class WarehouseBusyError(SesameError):
     """Another run holds the warehouse."""
 

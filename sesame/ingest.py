@@ -3,8 +3,12 @@
 For each table of the contract, in dependency order (users first, so foreign keys can be checked):
 
 1. find the Parquet files under ``<input>/<table>/`` (plain or hive-partitioned);
-2. skip the files the ``ingested_files`` manifest already holds (same path, size and mtime): a
-   night's cost follows the new files, not all history;
+2. compare the files with the ``ingested_files`` manifest: a new path is a new file; a recorded
+   one must not have changed (contract v2: delivered files do not change) and is skipped, so a
+   night's cost follows the new files, not all history. A delivered file that changed or is gone
+   stops the run before anything is loaded, unless the operator accepts it (``accept_changed``):
+   then the rows it delivered are taken out and its new content is loaded in its original place
+   in the delivery order (see ``plan_table``);
 3. check every new file's schema: each listed column present with a type that widens to the
    contract's without loss; anything else stops the run naming table, file and column;
 4. read the new files with ``sql/staging/stg_<table>.sql`` and check each row against the
@@ -16,12 +20,13 @@ For each table of the contract, in dependency order (users first, so foreign key
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -29,9 +34,16 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sesame.errors import ExportError
+from sesame.errors import DeliveredFileChangedError, ExportError, UsageError
 from sesame.rollups import compact_if_needed, ensure_rollups, record_changes
-from sesame.schema import TABLES, Column, Table
+from sesame.schema import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    OPEN_END_DATE,
+    TABLES,
+    Column,
+    Table,
+)
 from sesame.sqlmodels import execute, read_sql
 from sesame.warehouse import pause_point
 
@@ -50,11 +62,20 @@ class ExportFile:
     source_file: str  # relative to the export directory, as recorded in the warehouse
     size_bytes: int
     modified_ns: int  # the file system's modification time, nanoseconds since the epoch
+    content_sha256: str | None = None  # the sha256 of its bytes, once ingest has hashed it
+    # the modification time of its original delivery, when that is not modified_ns: an accepted
+    # changed file keeps its place in the delivery order
+    delivery_ns: int | None = None
 
     @property
     def modified_at(self) -> datetime:
         """The modification time in UTC (for people; comparisons use ``modified_ns``)."""
         return datetime.fromtimestamp(self.modified_ns / 1e9, tz=UTC).replace(tzinfo=None)
+
+    @property
+    def delivered_ns(self) -> int:
+        """The modification time that places the file's rows in the delivery order."""
+        return self.modified_ns if self.delivery_ns is None else self.delivery_ns
 
 
 @dataclass(frozen=True)
@@ -143,19 +164,191 @@ def check_schema(table: Table, export: ExportFile) -> None:
             )
 
 
-def new_files(con: duckdb.DuckDBPyConnection, files: list[ExportFile]) -> list[ExportFile]:
-    """The files the manifest does not hold yet (a changed size or mtime makes a file new)."""
-    if not files:
-        return []
-    seen = {
-        (row[0], row[1], row[2])
-        for row in con.execute(
-            "select source_file, size_bytes, modified_ns from ingested_files "
-            "where table_name = $table",
-            {"table": files[0].table},
-        ).fetchall()
+@dataclass(frozen=True)
+class DeliveredFile:
+    """A file's entry in the ``ingested_files`` manifest: what was delivered and ingested."""
+
+    source_file: str
+    size_bytes: int
+    modified_ns: int  # as last seen (a touch with the same bytes refreshes it)
+    delivery_ns: int  # the original delivery's modification time: its place in the order
+    content_sha256: str | None  # None for a file ingested before hashes were recorded
+    run_id: str
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A delivered file that differs from its manifest entry, or is gone (``current`` None)."""
+
+    table: str
+    delivered: DeliveredFile
+    current: ExportFile | None
+    detail: str  # what differs, for the error message
+
+
+@dataclass
+class TablePlan:
+    """What one ingest does to a table, settled before anything is loaded."""
+
+    table: Table
+    files: list[ExportFile] = field(default_factory=list)  # to load: new and accepted changed
+    removed: list[str] = field(default_factory=list)  # accepted changed or gone: rows go first
+    refreshed: list[ExportFile] = field(default_factory=list)  # same bytes: new mtime or hash
+    changes: list[FileChange] = field(default_factory=list)  # changed or gone, not accepted
+
+
+def content_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, in hex."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def delivered_files(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, DeliveredFile]:
+    """The manifest's entry of every file of ``table``, by path (for a path recorded more than
+    once, by warehouses from before changes stopped the run: its latest entry)."""
+    rows = con.execute(
+        "select source_file, size_bytes, modified_ns, coalesce(delivery_ns, modified_ns), "
+        "content_sha256, run_id from ingested_files where table_name = $table "
+        "qualify row_number() over (partition by source_file order by modified_ns desc) = 1",
+        {"table": table},
+    ).fetchall()
+    return {row[0]: DeliveredFile(*row) for row in rows}
+
+
+def plan_table(
+    table: Table,
+    files: list[ExportFile],
+    delivered: dict[str, DeliveredFile],
+    accepted: set[str],
+) -> TablePlan:
+    """Compares a table's files with the manifest: the new files to load, and the delivered
+    ones that changed or are gone (to load again and take out when ``accepted`` names them,
+    else to stop the run).
+
+    The check costs little each night: a delivered file whose size and modification time are
+    the ones recorded is taken as unchanged without reading it. Only when either differs is it
+    hashed (a different size is a change without hashing): the same bytes under a new
+    modification time (a touch, a copy) are no change, and its recorded modification time is
+    refreshed; other bytes are a change. New files are hashed once, when they are ingested. An
+    entry from before hashes were recorded is hashed on its next check (a one-off read of the
+    delivered files); until then a new modification time on it cannot be told from a change,
+    and counts as one."""
+    plan = TablePlan(table)
+    present = {export.source_file for export in files}
+    for export in files:
+        entry = delivered.get(export.source_file)
+        if entry is None:
+            plan.files.append(replace(export, content_sha256=content_sha256(export.path)))
+            continue
+        same_stat = (export.size_bytes, export.modified_ns) == (
+            entry.size_bytes,
+            entry.modified_ns,
+        )
+        if same_stat and entry.content_sha256 is not None:
+            continue  # unchanged: the nightly fast path, nothing read
+        if export.size_bytes != entry.size_bytes:
+            detail = (
+                "has changed since it was ingested "
+                f"(size {entry.size_bytes:,} -> {export.size_bytes:,} bytes)"
+            )
+            digest = None
+        else:
+            digest = content_sha256(export.path)
+            hashed = replace(export, content_sha256=digest, delivery_ns=entry.delivery_ns)
+            if same_stat or digest == entry.content_sha256:
+                plan.refreshed.append(hashed)  # the same bytes: record the hash or the new mtime
+                continue
+            detail = (
+                "has changed since it was ingested (same size, other bytes)"
+                if entry.content_sha256 is not None
+                else "has a new modification time since it was ingested, and no content hash "
+                "was recorded then to tell a touch from a change"
+            )
+        if export.source_file not in accepted:
+            plan.changes.append(FileChange(table.name, entry, export, detail))
+            continue
+        plan.removed.append(export.source_file)
+        plan.files.append(
+            replace(
+                export,
+                content_sha256=digest or content_sha256(export.path),
+                delivery_ns=entry.delivery_ns,
+            )
+        )
+    for source_file, entry in sorted(delivered.items()):
+        if source_file in present:
+            continue
+        if source_file in accepted:
+            plan.removed.append(source_file)
+        else:
+            plan.changes.append(
+                FileChange(
+                    table.name, entry, None, "is gone (deleted or moved) since it was ingested"
+                )
+            )
+    return plan
+
+
+def _accepted_source_files(
+    input_dir: Path, accept_changed: Sequence[str | Path], known: set[str]
+) -> dict[str, str]:
+    """The manifest path of each path given to accept, by the path as given: relative to the
+    export directory (as errors name it), or any path to a file inside it."""
+    resolved = {}
+    for given in accept_changed:
+        candidate = Path(given)
+        source_file = candidate.as_posix()
+        if candidate.is_absolute() or source_file not in known:
+            absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
+            with contextlib.suppress(ValueError):
+                source_file = absolute.resolve().relative_to(input_dir.resolve()).as_posix()
+        resolved[str(given)] = source_file
+    return resolved
+
+
+def plan_ingest(
+    con: duckdb.DuckDBPyConnection,
+    input_dir: Path,
+    run_id: str,
+    accept_changed: Sequence[str | Path] = (),
+) -> list[TablePlan]:
+    """Every table's plan, with every new or accepted file's schema checked: any problem stops
+    the run here, before anything is loaded. Raises ``DeliveredFileChangedError`` for a
+    delivered file that changed or is gone and is not accepted, and ``UsageError`` for an
+    accepted path that is not such a file."""
+    discovered = {table.name: discover(input_dir, table) for table in TABLES}
+    delivered = {table.name: delivered_files(con, table.name) for table in TABLES}
+    known = {path for entries in delivered.values() for path in entries} | {
+        export.source_file for files in discovered.values() for export in files
     }
-    return [f for f in files if (f.source_file, f.size_bytes, f.modified_ns) not in seen]
+    accepted = _accepted_source_files(input_dir, accept_changed, known)
+    plans = [
+        plan_table(table, discovered[table.name], delivered[table.name], set(accepted.values()))
+        for table in TABLES
+    ]
+    changes = [change for plan in plans for change in plan.changes]
+    taken = {source_file for plan in plans for source_file in plan.removed}
+    for given, source_file in accepted.items():
+        if source_file in taken:
+            continue
+        table_name = source_file.split("/", 1)[0]
+        entry = delivered.get(table_name, {}).get(source_file)
+        if entry is not None and entry.run_id == run_id:
+            continue  # accepted by this run already (a retried ingest): nothing left to do
+        raise UsageError(
+            f"--accept-changed {given}: not a delivered file that changed or is gone (give "
+            "its path relative to the export directory, as the error that stopped the run "
+            "names it, e.g. bills/part-0.parquet)"
+        )
+    if changes:
+        first = changes[0]
+        raise DeliveredFileChangedError(
+            first.table, first.delivered.source_file, first.detail, others=len(changes) - 1
+        )
+    for plan in plans:
+        for export in plan.files:
+            check_schema(plan.table, export)
+    return plans
 
 
 def _unreadable_file(
@@ -174,6 +367,30 @@ def _unreadable_file(
         finally:
             con.execute("drop table if exists unreadable_probe")
     return files[0], str(error)
+
+
+# contract v2: every timestamp and date lies in EARLIEST_DATE .. LATEST_DATE (any time of day)
+TIME_BOUNDS: dict[str, object] = {
+    "earliest_time": datetime.combine(EARLIEST_DATE, datetime.min.time()),
+    "after_latest_time": datetime.combine(LATEST_DATE + timedelta(days=1), datetime.min.time()),
+    "earliest_date": EARLIEST_DATE,
+    "after_latest_date": LATEST_DATE + timedelta(days=1),
+}
+
+
+def _staged(table: Table) -> tuple[str, dict[str, object]]:
+    """The table's staging model, with OPEN_END_DATE (at any time of day) in an open-ended
+    column staged as null (still open), as the contract means it; with its bound values."""
+    staging = read_sql(f"staging/stg_{table.name}")
+    open_ends = [column.name for column in table.columns if column.open_end]
+    if not open_ends:
+        return staging, {}
+    replaced = ", ".join(
+        f"case when cast({_quoted(name)} as date) = $open_end_date then null "
+        f"else {_quoted(name)} end as {_quoted(name)}"
+        for name in open_ends
+    )
+    return f"select * replace ({replaced}) from ({staging})", {"open_end_date": OPEN_END_DATE}
 
 
 def _quoted(name: str) -> str:
@@ -210,12 +427,25 @@ def _rule_checks(table: Table) -> tuple[list[str], dict[str, object]]:
                 f"case when {name} < ${parameter}{nan} "
                 f"then '{column.name} must be >= {column.minimum:g}' end"
             )
-        if column.maximum is not None:
+        if column.maximum is not None:  # inf is above it too
             parameter = f"max_{column.name}"
             values[parameter] = column.maximum
             checks.append(
                 f"case when {name} > ${parameter} "
                 f"then '{column.name} must be <= {column.maximum:g}' end"
+            )
+        if column.type in ("timestamp", "date"):
+            # a date column is compared with dates: a far-off date does not cast to a timestamp
+            first, after_last = (
+                ("$earliest_time", "$after_latest_time")
+                if column.type == "timestamp"
+                else ("$earliest_date", "$after_latest_date")
+            )
+            values |= TIME_BOUNDS
+            open_end = f" (or {OPEN_END_DATE}: still open)" if column.open_end else ""
+            checks.append(
+                f"case when {name} < {first} or {name} >= {after_last} then '{column.name} "
+                f"must lie in {EARLIEST_DATE} .. {LATEST_DATE}{open_end}' end"
             )
     checks.append(  # duplicate_keys: the keys a file holds more than once (see _ingest_table)
         "case when duplicate_keys.source_path is not null "
@@ -249,11 +479,23 @@ def ingest_table(
     files: list[ExportFile],
     run_id: str,
     max_bad_row_share: float = 1.0,
+    *,
+    removed: Sequence[str] = (),
+    refreshed: Sequence[ExportFile] = (),
 ) -> TableIngest:
     """Loads new files of one table into ``stg_<table>``, bad rows into ``quarantine``, in one
-    transaction: a failure loads nothing of the table (so the step can be retried)."""
+    transaction: a failure loads nothing of the table (so the step can be retried).
+
+    In the same transaction, first: the staged rows and manifest entries of the ``removed``
+    files (accepted changed or gone files; a changed one is among ``files`` again, with its
+    original delivery time) are taken out, also from the rollups; and the manifest entries of
+    the ``refreshed`` files (the same bytes) get their new modification time and hash."""
     started = time.perf_counter()
     with transaction(con):
+        if removed:
+            _remove_files(con, table, removed)
+        for export in refreshed:
+            _refresh_entry(con, export)
         result = _ingest_table(con, table, files, run_id, max_bad_row_share)
     if files:
         log.info(
@@ -265,6 +507,52 @@ def ingest_table(
             time.perf_counter() - started,
         )
     return result
+
+
+def _remove_files(con: duckdb.DuckDBPyConnection, table: Table, removed: Sequence[str]) -> None:
+    """Takes the rows the ``removed`` files delivered out of ``stg_<table>`` and its rollup,
+    and the files out of the manifest. (A key such a file had taken over from an earlier file
+    is not given back to that file's row: rows a file lost are not kept.)"""
+    target = f"stg_{table.name}"
+    con.register("removed_files_frame", pl.DataFrame({"source_file": list(removed)}))
+    try:
+        con.execute("create or replace temp table removed_files as from removed_files_frame")
+    finally:
+        con.unregister("removed_files_frame")
+    in_removed = "source_file in (select source_file from removed_files)"
+    taken_back = con.execute(f"select count(*) from {target} where {in_removed}").fetchall()[0][0]
+    record_changes(  # before the rows go, as for replaced rows
+        con, table.name, f"from {target} limit 0", f"from {target} where {in_removed}"
+    )
+    con.execute(f"delete from {target} where {in_removed}")
+    execute(
+        con,
+        f"delete from ingested_files where table_name = $table and {in_removed}",
+        {"table": table.name},
+    )
+    con.execute("drop table removed_files")
+    log.warning(
+        "accepted changed or gone export files of %s: took out the %s row(s) they delivered (%s)",
+        table.name,
+        f"{taken_back:,}",
+        ", ".join(removed),
+    )
+
+
+def _refresh_entry(con: duckdb.DuckDBPyConnection, export: ExportFile) -> None:
+    """Records a delivered file's modification time and hash when its bytes are unchanged."""
+    execute(
+        con,
+        "update ingested_files set modified_ns = $modified_ns, modified_at = $modified_at, "
+        "content_sha256 = $sha256 where table_name = $table and source_file = $source_file",
+        {
+            "modified_ns": export.modified_ns,
+            "modified_at": export.modified_at,
+            "sha256": export.content_sha256,
+            "table": export.table,
+            "source_file": export.source_file,
+        },
+    )
 
 
 def check_bad_row_share(
@@ -310,11 +598,11 @@ def _ingest_table(
         {
             "path": [str(f.path) for f in files],
             "source_file": [f.source_file for f in files],
-            "source_modified_ns": [f.modified_ns for f in files],
+            "source_modified_ns": [f.delivered_ns for f in files],
         }
     )
     checks, values = _rule_checks(table)
-    parameters = values | {"files": [str(f.path) for f in files]}
+    parameters = values | _staged(table)[1] | {"files": [str(f.path) for f in files]}
     con.register("export_files_frame", file_frame)
     try:
         # the new rows are read where they are used, not copied aside: a first load is tens of
@@ -345,6 +633,8 @@ def _ingest_table(
             "size_bytes": [f.size_bytes for f in files],
             "modified_at": [f.modified_at for f in files],
             "modified_ns": [f.modified_ns for f in files],
+            "delivery_ns": [f.delivered_ns for f in files],
+            "content_sha256": pl.Series([f.content_sha256 for f in files], dtype=pl.String),
             "rows_read": [by_file.get(f.source_file, (0, 0))[0] for f in files],
             "rows_quarantined": [by_file.get(f.source_file, (0, 0))[1] for f in files],
             "run_id": [run_id] * len(files),
@@ -375,7 +665,7 @@ def _checked_rows(
     ``duplicate_keys`` (keys held more than once, and within one file), ``quarantined`` (the bad
     rows) and ``file_rows`` (rows per file); and whether any key comes more than once. An
     unreadable file stops with ``ExportError``."""
-    staging = read_sql(f"staging/stg_{table.name}")
+    staging = _staged(table)[0]
     key = table.primary_key
     key_list = ", ".join(_quoted(k) for k in key)
     try:
@@ -433,7 +723,9 @@ def _checked_rows(
     except duckdb.Error as error:
         # the failed statement aborted the table's transaction: find the culprit outside it
         con.execute("rollback")
-        culprit, message = _unreadable_file(con, staging, files, error)
+        culprit, message = _unreadable_file(
+            con, read_sql(f"staging/stg_{table.name}"), files, error
+        )
         con.execute("begin transaction")
         raise ExportError(
             table.name, f"cannot read the Parquet file ({message})", file=str(culprit.path)
@@ -528,24 +820,42 @@ def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ingest_exports(
-    con: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str, max_bad_row_share: float = 1.0
+    con: duckdb.DuckDBPyConnection,
+    input_dir: Path,
+    run_id: str,
+    max_bad_row_share: float = 1.0,
+    *,
+    accept_changed: Sequence[str | Path] = (),
 ) -> list[TableIngest]:
-    """Ingests every table's new files; schema errors stop before anything is loaded, and a
-    table with more than ``max_bad_row_share`` bad new rows stops the run."""
+    """Ingests every table's new files; schema errors and delivered files that changed or are
+    gone stop before anything is loaded, and a table with more than ``max_bad_row_share`` bad
+    new rows stops the run.
+
+    ``accept_changed``: delivered files (paths relative to the export directory, or inside it)
+    whose change the operator accepts: the rows each delivered are taken out, and a changed
+    one's new content is loaded in its original place in the delivery order (a later
+    correction still wins over it); one that is gone leaves the manifest. A path that is not
+    a changed or gone delivered file is a ``UsageError``."""
     ensure_staging_tables(con)
     ensure_rollups(con)
     if not input_dir.is_dir():
         raise ExportError("*", f"the export directory {input_dir} does not exist")
-    plans = []
-    for table in TABLES:  # check everything first: a bad file stops the run before any load
-        files = new_files(con, discover(input_dir, table))
-        for export in files:
-            check_schema(table, export)
-        plans.append((table, files))
+    # check everything first: a bad or changed file stops the run before any load
+    plans = plan_ingest(con, input_dir, run_id, accept_changed)
     results = []
-    for table, files in plans:
-        results.append(ingest_table(con, table, files, run_id, max_bad_row_share))
-        if files:
+    for plan in plans:
+        results.append(
+            ingest_table(
+                con,
+                plan.table,
+                plan.files,
+                run_id,
+                max_bad_row_share,
+                removed=plan.removed,
+                refreshed=plan.refreshed,
+            )
+        )
+        if plan.files or plan.removed:
             pause_point("ingest")
     with transaction(con):
         compact_if_needed(con)

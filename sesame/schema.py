@@ -1,16 +1,19 @@
-"""The export tables of data contract v1, as data.
+"""The export tables of the data contract, as data.
 
 This module is the project's own copy of section 1 of the contract: for every export table, its
-columns, their types, nullability, allowed values and ranges, its primary key and its foreign keys
-to ``users``. Ingest validates against it and the synthetic generator writes to it.
+columns, their types, nullability, allowed values and ranges (the bounds every money column and
+every timestamp and date must keep, and the open-ended end date that means null), its primary
+key, its foreign keys to ``users`` and its event time (section 2). Ingest validates against it
+and the synthetic generator writes to it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 
 ColumnType = Literal["int64", "int8", "double", "bool", "string", "timestamp", "date"]
 
@@ -36,6 +39,12 @@ NEGATIVE_CATEGORIES = ("legal", "financial", "life")
 ASSET_TYPES = ("deposit", "fund", "real_estate", "vehicle", "social_security", "provident_fund")
 RISK_KINDS = ("cash_out", "fraud_report", "account_abuse")
 
+# Contract v2, section 1: the bounds on values.
+MONEY_MAXIMUM = 1e15  # every money column is finite and at most this (CNY)
+EARLIEST_DATE = date(1900, 1, 1)  # every timestamp and date lies in EARLIEST_DATE ..
+LATEST_DATE = date(2199, 12, 31)  # .. LATEST_DATE (any time of that day)
+OPEN_END_DATE = date(9999, 12, 31)  # in an open-ended column, at any time of day: null (still open)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -47,16 +56,19 @@ class Column:
     values: tuple[str, ...] | None = None  # allowed values of a string column
     minimum: float | None = None  # inclusive lower bound
     exclusive_minimum: float | None = None  # strict lower bound (amount > 0)
-    maximum: float | None = None  # inclusive upper bound
+    maximum: float | None = None  # inclusive upper bound (a number above it, or inf, is bad)
+    open_end: bool = False  # a nullable end column: OPEN_END_DATE in it means null (still open)
 
 
 @dataclass(frozen=True)
 class Table:
-    """One export table: its columns, primary key and the columns that must name a known user."""
+    """One export table: its columns, primary key, the columns that must name a known user and
+    the column that holds its event time (contract section 2)."""
 
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
+    event_time: str
     user_keys: tuple[str, ...] = field(default=("user_id",))
 
     @property
@@ -71,9 +83,17 @@ class Table:
 
 
 def _amount(name: str, *, nullable: bool = False, positive: bool = True) -> Column:
+    """A money column: > 0 (``positive``) or >= 0, finite and at most MONEY_MAXIMUM."""
     if positive:
-        return Column(name, "double", nullable=nullable, exclusive_minimum=0.0)
-    return Column(name, "double", nullable=nullable, minimum=0.0)
+        return Column(
+            name, "double", nullable=nullable, exclusive_minimum=0.0, maximum=MONEY_MAXIMUM
+        )
+    return Column(name, "double", nullable=nullable, minimum=0.0, maximum=MONEY_MAXIMUM)
+
+
+def _open_end(name: str) -> Column:
+    """A nullable end timestamp (closed, paid, resolved, ended): OPEN_END_DATE means null."""
+    return Column(name, "timestamp", nullable=True, open_end=True)
 
 
 TABLES: tuple[Table, ...] = (
@@ -92,6 +112,7 @@ TABLES: tuple[Table, ...] = (
             Column("score_refresh_day", "int8", nullable=True, minimum=1, maximum=28),
         ),
         primary_key=("user_id",),
+        event_time="registered_at",
         user_keys=(),
     ),
     Table(
@@ -103,6 +124,7 @@ TABLES: tuple[Table, ...] = (
             Column("field", "string", values=PROFILE_FIELDS),
         ),
         primary_key=("change_id",),
+        event_time="changed_at",
     ),
     Table(
         "transactions",
@@ -116,6 +138,7 @@ TABLES: tuple[Table, ...] = (
             Column("receipt_confirmed", "bool", nullable=True),
         ),
         primary_key=("txn_id",),
+        event_time="txn_ts",
     ),
     Table(
         "credit_accounts",
@@ -124,11 +147,12 @@ TABLES: tuple[Table, ...] = (
             Column("user_id", "int64"),
             Column("product", "string", values=PRODUCTS_CREDIT),
             Column("opened_at", "timestamp"),
-            Column("closed_at", "timestamp", nullable=True),
+            _open_end("closed_at"),
             Column("closed_by", "string", nullable=True, values=("user", "platform")),
             _amount("credit_limit", positive=False),
         ),
         primary_key=("account_id",),
+        event_time="opened_at",
     ),
     Table(
         "bills",
@@ -139,11 +163,12 @@ TABLES: tuple[Table, ...] = (
             Column("product", "string", values=PRODUCTS_BILL),
             Column("due_date", "date"),
             _amount("amount_due"),
-            Column("paid_at", "timestamp", nullable=True),
+            _open_end("paid_at"),
             _amount("amount_paid", positive=False),
             Column("deliberate_default", "bool"),
         ),
         primary_key=("bill_id",),
+        event_time="due_date",
     ),
     Table(
         "loan_applications",
@@ -156,6 +181,7 @@ TABLES: tuple[Table, ...] = (
             Column("decision", "string", values=("approved", "declined", "pending")),
         ),
         primary_key=("application_id",),
+        event_time="applied_at",
     ),
     Table(
         "negative_records",
@@ -165,11 +191,12 @@ TABLES: tuple[Table, ...] = (
             Column("category", "string", values=NEGATIVE_CATEGORIES),
             Column("source", "string"),
             Column("occurred_at", "timestamp"),
-            Column("amount", "double", nullable=True, minimum=0.0),
-            Column("resolved_at", "timestamp", nullable=True),
+            _amount("amount", nullable=True, positive=False),
+            _open_end("resolved_at"),
             Column("removed_on_appeal", "bool"),
         ),
         primary_key=("record_id",),
+        event_time="occurred_at",
     ),
     Table(
         "repair_requests",
@@ -181,6 +208,7 @@ TABLES: tuple[Table, ...] = (
             Column("reason", "string", values=REPAIR_REASONS),
         ),
         primary_key=("request_id",),
+        event_time="requested_at",
     ),
     Table(
         "relationships",
@@ -188,9 +216,10 @@ TABLES: tuple[Table, ...] = (
             Column("user_id", "int64"),
             Column("friend_id", "int64"),
             Column("since", "timestamp"),
-            Column("ended_at", "timestamp", nullable=True),
+            _open_end("ended_at"),
         ),
         primary_key=("user_id", "friend_id", "since"),
+        event_time="since",
         user_keys=("user_id", "friend_id"),
     ),
     Table(
@@ -202,6 +231,7 @@ TABLES: tuple[Table, ...] = (
             _amount("value", positive=False),
         ),
         primary_key=("user_id", "as_of", "asset_type"),
+        event_time="as_of",
     ),
     Table(
         "risk_events",
@@ -212,6 +242,7 @@ TABLES: tuple[Table, ...] = (
             Column("kind", "string", values=RISK_KINDS),
         ),
         primary_key=("event_id",),
+        event_time="event_ts",
     ),
 )
 

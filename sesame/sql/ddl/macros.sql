@@ -21,11 +21,27 @@ create or replace temp macro window_start(snapshot_date, months) as
 cast(snapshot_date - to_months(cast(months as integer)) as date) + 1;
 
 -- A timestamp of any unit (or a date) floored to microseconds: a cast would round
--- 23:59:59.9999995 up into the next day.
+-- 23:59:59.9999995 up into the next day. Only timestamp_ns has units below a microsecond, and
+-- only it goes through nanoseconds (its range, 1677..2262, is all it can hold): a timestamp
+-- (Parquet us, ms and s are all read as one) or a date is taken as it is, so year 1 or 9999
+-- never overflows; ingest quarantines values outside the contract's range. A date beyond the
+-- range of a timestamp (year 290,000 and more) becomes +-infinity rather than stop the read.
 create or replace temp macro floor_to_microseconds(value) as
-make_timestamp(
-    (
-        epoch_ns(cast(value as timestamp_ns))
-        - ((epoch_ns(cast(value as timestamp_ns)) % 1000) + 1000) % 1000
-    ) // 1000
-);
+case
+    when typeof(value) = 'DATE'
+        then
+            case
+                when cast(value as date) > date '9999-12-31' then timestamp 'infinity'
+                when cast(value as date) < date '0001-01-01' then timestamp '-infinity'
+                else cast(value as timestamp)
+            end
+    when typeof(value) <> 'TIMESTAMP_NS' or not isfinite(cast(value as timestamp_ns))
+        then cast(value as timestamp)
+    else
+        make_timestamp(
+            (
+                epoch_ns(cast(value as timestamp_ns))
+                - ((epoch_ns(cast(value as timestamp_ns)) % 1000) + 1000) % 1000
+            ) // 1000
+        )
+end;
