@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-10-31
 WAREHOUSE ?= warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format lock docs update-golden sample bench clean
+.PHONY: help setup run test lint format lock docs update-golden sample bench fit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,7 +42,7 @@ format: setup ## apply ruff's and sqlfluff's fixes
 
 lock: setup ## re-resolve requirements.lock from pyproject.toml
 	$(PIP) install uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fit --python-version 3.11 --generate-hashes -o requirements.lock
 
 docs: setup ## regenerate the README's scorecard and settings tables from the code
 	$(BIN)/python -m sesame.docs
@@ -56,6 +56,20 @@ sample: setup ## regenerate sample_data/ (deterministic)
 
 bench: setup ## benchmark the nightly job against a bare DuckDB read (1M users; BENCH_ARGS="--users 200000" to shrink)
 	$(BIN)/python -m benchmarks.run --prefect-server $(BENCH_ARGS)
+
+# `make fit`: the bundled champion card, refitted on a generated population (outside git).
+# S2 + 12 months must not pass the latest staged bill's due date (bills fall due by the 28th,
+# so 2025-09-30 is the latest month-end closed by the 2026-10-31 exports); the backfill starts a
+# month before S1 so friends' published scores exist at S1. --contract-floor: see the README.
+FIT_DATA ?= benchmarks/data/fit-30k
+FIT_DEV ?= 2024-10-31
+FIT_OOT ?= 2025-09-30
+FIT_BACKFILL_START ?= 2024-09-30
+FIT_ARGS ?= --contract-floor 2
+fit: setup ## refit sesame/model/scorecard_v2.toml on a generated 30k population (FIT_ARGS= to refuse unsupported facts)
+	@test -d $(FIT_DATA)/users || $(BIN)/sesame generate --out $(FIT_DATA) --users 30000 --months 36 --seed 11 --end 2026-10-31
+	$(BIN)/sesame backfill --start $(FIT_BACKFILL_START) --end $(FIT_OOT) --every month-end --input $(FIT_DATA) --warehouse $(FIT_DATA)/warehouse
+	$(BIN)/sesame fit --dev $(FIT_DEV) --oot $(FIT_OOT) --warehouse $(FIT_DATA)/warehouse --out sesame/model/scorecard_v2.toml $(FIT_ARGS)
 
 clean: ## remove the warehouse and caches (keeps .venv/)
 	rm -rf $(WAREHOUSE) .pytest_cache .mypy_cache .ruff_cache
