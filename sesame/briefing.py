@@ -36,6 +36,10 @@ def briefing_context(
 ) -> dict[str, Any]:
     """Every number and row the page shows, from the warehouse's tables."""
     d = report_date
+    champion = con.sql(
+        "select model_version from snapshot_dates where snapshot_date = $d", params={"d": d}
+    ).fetchall()
+    champion_version = champion[0][0] if champion else ""
     headline = _one(
         con,
         "select count(*) as users, count(score) as scored, "
@@ -88,8 +92,10 @@ def briefing_context(
         row["text"] = REASON_TEXT.get(row["cause"], row["cause"])
     stuck_factors = _rows(
         con,
-        "select factor, stuck_users, share_stuck, share_others, lift from report_stuck_factors "
-        "where report_date = $d order by lift desc nulls last, share_stuck desc",
+        "select factor, stuck_users, share_stuck, share_others, lift, points_lost_stuck, "
+        "points_lost_others, points_gap from report_stuck_factors "
+        "where report_date = $d and coalesce(points_gap, lift, 0) > 0 "
+        "order by points_gap desc nulls last, lift desc nulls last, share_stuck desc",
         d=d,
     )
     for row in stuck_factors:
@@ -107,6 +113,41 @@ def briefing_context(
         "order by case measure when 'score' then 0 else 1 end, measure",
         d=d,
     )
+    validation: dict[str, Any] = {
+        "models": _rows(
+            con,
+            "select model_version, snapshot_date, status, users, bads, indeterminate, bad_rate, "
+            "auc, gini, ks, gini_low, gini_high, oracle_gini, psi_vs_snapshot, warnings, "
+            "cap_curve from report_model_performance where report_date = $d "
+            "order by model_version <> $champion, model_version",
+            d=d,
+            champion=champion_version,
+        ),
+        "bands": _rows(
+            con,
+            "select model_version, band_low, users, bads, bad_rate, predicted_bad_rate "
+            "from report_score_bands where report_date = $d order by model_version, band_low",
+            d=d,
+        ),
+        "stability": _rows(
+            con,
+            "select characteristic, csi_vs_snapshot, csi_vs_previous_month_end "
+            "from report_characteristic_stability where report_date = $d "
+            "and model_version = $champion "
+            "order by csi_vs_snapshot desc nulls last, characteristic limit 8",
+            d=d,
+            champion=champion_version,
+        ),
+    }
+    champion_bands = [
+        band for band in validation["bands"] if band["model_version"] == champion_version
+    ]
+    validation["max_bad_rate"] = max(
+        [band["bad_rate"] or 0 for band in champion_bands]
+        + [band["predicted_bad_rate"] or 0 for band in champion_bands]
+        + [0.0001]
+    )
+    validation["champion_bands"] = champion_bands
     tables = {
         "drops": _rows(
             con,
@@ -185,9 +226,11 @@ def briefing_context(
         "max_points_lost": max((r["points_lost"] for r in drop_causes), default=1),
         "stuck_factors": stuck_factors,
         "max_lift": max((r["lift"] or 0 for r in stuck_factors), default=1) or 1,
+        "max_gap": max((r["points_gap"] or 0 for r in stuck_factors), default=1) or 1,
         "flags": flags,
         "population": population,
         "tables": tables,
+        "validation": validation,
         "reason_text": REASON_TEXT,
     }
 

@@ -25,3 +25,22 @@ REASON_TEXT: dict[str, str] = {
 }
 
 REASON_CODES: tuple[str, ...] = tuple(REASON_TEXT)
+
+# The adverse facts of the contract's reason rule (section 3, version 2): a user who differs
+# from a user with no negative facts by one of these alone must be told it. Each is present
+# when its characteristics cost the user points: "below_best" for a count of bad events (one is
+# already a fact: an overdue, a record, a change, a violation), "at_worst" for the lack of a
+# good habit (no living payments at all, receipts left to the system), which is a fact only
+# at the characteristic's worst points, not at a few months short of its best.
+ADVERSE_FACTS: dict[str, str] = {
+    "overdue_payments": "below_best",
+    "deliberate_default": "below_best",
+    "negative_record_legal": "below_best",
+    "negative_record_financial": "below_best",
+    "negative_record_life": "below_best",
+    "frequent_phone_change": "below_best",
+    "frequent_address_change": "below_best",
+    "platform_violation": "below_best",
+    "unconfirmed_receipts": "at_worst",
+    "no_living_payments": "at_worst",
+}

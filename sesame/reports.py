@@ -20,13 +20,14 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
-from sesame import __version__
+from sesame import __version__, rules
 from sesame.scoring import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import bind, materialize, read_sql
 from sesame.transforms.drops import point_changes
-from sesame.transforms.scorecard import Scorecard
+from sesame.transforms.scorecard import Scorecard, code_points_lost
 from sesame.transforms.stuck import stuck_factors, stuck_users
+from sesame.validation import frames, validate
 from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, move_into_place
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ REPORT_TABLES = (
     "repair_decisions",
     "report_population",
     "report_score_distribution",
+    "report_model_performance",
+    "report_score_bands",
+    "report_characteristic_stability",
 )
 STUCK_USERS_PER_RANGE = 100_000  # users whose month-ends the stuck report holds at once
 # Reports that are a SQL model each, materialised as they are.
@@ -58,15 +62,23 @@ SQL_REPORTS = (
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """Rows per report table for one date, and where the files went."""
+    """Rows per report table for one date, where the files went, and the validation's
+    warnings (rank order, Gini, stability)."""
 
     report_date: date
     rows: dict[str, int]
     folder: Path | None = None
+    warnings: tuple[str, ...] = ()
 
 
-def report_parameters(settings: Settings, report_date: date) -> dict[str, Any]:
-    return settings.sql_parameters() | {"report_date": report_date}
+def report_parameters(settings: Settings, card: Scorecard, report_date: date) -> dict[str, Any]:
+    """The bound parameters of one date's report models."""
+    return (
+        settings.sql_parameters()
+        | rules.sql_parameters()
+        | card.parameters
+        | {"report_date": report_date}
+    )
 
 
 def build_reports(
@@ -74,10 +86,12 @@ def build_reports(
     settings: Settings,
     card: Scorecard,
     report_date: date,
+    challengers: tuple[Scorecard, ...] = (),
 ) -> ReportSummary:
-    """Computes every report for ``report_date`` and replaces that date's report rows."""
+    """Computes every report for ``report_date`` and replaces that date's report rows.
+    ``challengers``: the challenger cards of the run (validated beside the champion)."""
     started = time.perf_counter()
-    parameters = report_parameters(settings, report_date)
+    parameters = report_parameters(settings, card, report_date)
     everyone = parameters | in_range(ALL_USERS)
     materialize(con, "intermediate/int_month_end_scores", everyone)
     materialize(con, "intermediate/int_previous_snapshots", parameters)
@@ -90,10 +104,21 @@ def build_reports(
     con.execute("drop table int_month_end_scores")
     staged["report_score_drops"] = _score_drops(con, card, parameters)
     con.execute("drop table int_previous_snapshots")
-    staged.update(_stuck(con, settings, parameters, basis))
+    staged.update(_stuck(con, settings, card, parameters, basis))
+    checked = validate(con, settings, [card, *challengers], report_date)
+    for name, frame in frames(checked).items():
+        con.register("validation_frame", frame)
+        try:
+            con.execute(f"create or replace temp table new_{name} as from validation_frame")
+        finally:
+            con.unregister("validation_frame")
+        staged[name] = f"new_{name}"
+    for warning in checked.warnings:
+        log.warning("validation warning: %s", warning)
     rows = {}
     for name, table in staged.items():
         con.execute(f"create table if not exists {name} as from {table} limit 0")
+        _add_new_columns(con, name, table)
         con.execute(f"delete from {name} where report_date = $d", {"d": report_date})
         con.execute(f"insert into {name} by name from {table}")
         rows[name] = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
@@ -107,7 +132,16 @@ def build_reports(
         ", ".join(f"{n.removeprefix('report_')} {c:,}" for n, c in rows.items()),
         time.perf_counter() - started,
     )
-    return ReportSummary(report_date, rows)
+    return ReportSummary(report_date, rows, warnings=tuple(checked.warnings))
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str, staged: str) -> None:
+    """Adds to report table ``name`` the columns its new rows (``staged``) have and it lacks: a
+    warehouse made by an earlier version gets them, empty for its earlier dates."""
+    have = {column for column, *_ in con.sql(f"describe {name}").fetchall()}
+    for column, kind, *_ in con.sql(f"describe {staged}").fetchall():
+        if column not in have:
+            con.execute(f'alter table {name} add column "{column}" {kind}')
 
 
 def _score_drops(
@@ -142,7 +176,11 @@ def _score_drops(
 
 
 def _stuck(
-    con: duckdb.DuckDBPyConnection, settings: Settings, parameters: dict[str, Any], basis: str
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    card: Scorecard,
+    parameters: dict[str, Any],
+    basis: str,
 ) -> dict[str, str]:
     """report_stuck_users and report_stuck_factors: copied from an earlier report date computed
     from the same month-end snapshots (``basis``; most nights add none), else computed
@@ -158,7 +196,7 @@ def _stuck(
         "report_stuck_factors": "new_report_stuck_factors",
     }
     if earlier is None:
-        _compute_stuck(con, settings, parameters)
+        _compute_stuck(con, settings, card, parameters)
     else:
         for table, new in staged.items():
             con.execute(
@@ -186,7 +224,10 @@ def _month_end_basis(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any])
 
 
 def _compute_stuck(
-    con: duckdb.DuckDBPyConnection, settings: Settings, parameters: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    card: Scorecard,
+    parameters: dict[str, Any],
 ) -> None:
     """report_stuck_users and report_stuck_factors from the month-end scores (Polars).
 
@@ -199,7 +240,7 @@ def _compute_stuck(
     ranges = settings.model_copy(
         update={"users_per_partition": min(settings.users_per_partition, STUCK_USERS_PER_RANGE)}
     )
-    parts, latest_parts = [], []
+    parts, latest_parts, lost_parts = [], [], []
     for user_range in user_ranges(con, ranges, report_date):
         table = materialize(
             con, "intermediate/int_month_end_scores", parameters | in_range(user_range)
@@ -207,15 +248,22 @@ def _compute_stuck(
         month_ends = con.table(table).pl()
         con.execute(f"drop table {table}")
         parts.append(stuck_users(month_ends.lazy()).collect())
-        latest_parts.append(
-            month_ends.filter(pl.col("months_back") == 0).select(
-                "user_id", "months_back", "score", "reasons"
-            )
-        )
+        latest = month_ends.filter(pl.col("months_back") == 0)
+        latest_parts.append(latest.select("user_id", "months_back", "score", "reasons"))
+        if latest.height:
+            aggregates = con.sql(
+                "select * from dimension_aggregates where snapshot_date = $d "
+                "and user_id between $user_from and $user_to",
+                params={"d": latest["month_end"][0]} | in_range(user_range),
+            ).pl()
+            lost_parts.append(code_points_lost(aggregates.lazy(), card=card).collect())
         del month_ends
     users = pl.concat(parts)
-    latest = pl.concat(latest_parts)
-    factors = stuck_factors(latest.lazy(), stuck=users.lazy()).collect()
+    factors = stuck_factors(
+        pl.concat(latest_parts).lazy(),
+        stuck=users.lazy(),
+        points_lost=pl.concat(lost_parts).lazy() if lost_parts else None,
+    ).collect()
     con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)
     try:
@@ -236,7 +284,10 @@ def _compute_stuck(
             "cast($d as date) as report_date, cast(factor as varchar) as factor, "
             "cast(stuck_users as bigint) as stuck_users, "
             "cast(share_stuck as double) as share_stuck, "
-            "cast(share_others as double) as share_others, cast(lift as double) as lift "
+            "cast(share_others as double) as share_others, cast(lift as double) as lift, "
+            "cast(points_lost_stuck as double) as points_lost_stuck, "
+            "cast(points_lost_others as double) as points_lost_others, "
+            "cast(points_gap as double) as points_gap "
             "from stuck_factors_frame",
             {"d": report_date},
         )

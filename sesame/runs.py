@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from sesame import __version__
+from sesame.freshness import TableFreshness
 from sesame.ingest import TableIngest
 from sesame.reports import ReportSummary
 from sesame.schema import CONTRACT_VERSION
@@ -51,6 +52,9 @@ RUNS_COLUMNS = (
     "sesame_version",
     "error",
     "step_seconds",
+    "stale_accepted",
+    "freshness",
+    "validation_warnings",
 )
 
 
@@ -77,6 +81,8 @@ class RunSummary:
     reports: ReportSummary | None = None
     report_folder: Path | None = None
     steps: dict[str, float] = field(default_factory=dict)
+    stale_accepted: bool = False  # published although a table was stale (--allow-stale)
+    freshness: dict[str, TableFreshness] = field(default_factory=dict)
 
     @property
     def files_ingested(self) -> int:
@@ -131,6 +137,18 @@ class RunSummary:
             "sesame_version": __version__,
             "error": error,
             "step_seconds": json.dumps(self.steps),
+            "stale_accepted": self.stale_accepted,
+            "freshness": json.dumps(
+                {
+                    name: {
+                        "latest_event": None if f.latest_event is None else str(f.latest_event),
+                        "limit_days": f.limit_days,
+                        "is_stale": f.is_stale,
+                    }
+                    for name, f in self.freshness.items()
+                }
+            ),
+            "validation_warnings": list(self.reports.warnings) if self.reports else [],
         }
 
     def record(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -160,6 +178,13 @@ class RunSummary:
                 "|---|---|",
             ]
             lines += [f"| {tier} | {count} |" for tier, count in sorted(latest.tiers.items())]
+        stale = [f for f in self.freshness.values() if f.is_stale]
+        if stale:
+            lines += ["", "**Published from stale exports (--allow-stale):** "]
+            lines += [f"- {f.table}: latest event {f.latest_event}" for f in stale]
+        if self.reports is not None and self.reports.warnings:
+            lines += ["", "## Validation warnings", ""]
+            lines += [f"- {warning}" for warning in self.reports.warnings]
         if self.reports is not None:
             lines += ["", f"## Reports for {self.reports.report_date}", "", "| report | rows |"]
             lines += ["|---|---|"] + [f"| {n} | {c} |" for n, c in self.reports.rows.items()]
@@ -222,6 +247,9 @@ def read_run_logs(settings: Settings, *, exclude: str) -> tuple[list[dict[str, A
         row["started_at"] = datetime.fromisoformat(row["started_at"])
         row["finished_at"] = datetime.fromisoformat(row["finished_at"])
         row["snapshot_dates"] = [date.fromisoformat(d) for d in row["snapshot_dates"]]
+        for column, default in (("stale_accepted", False), ("freshness", "{}")):
+            row.setdefault(column, default)  # a run log written before these columns
+        row.setdefault("validation_warnings", [])
         rows.append(row)
     return rows, paths
 

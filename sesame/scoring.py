@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
+from sesame import rules
 from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
-from sesame.transforms.scorecard import Scorecard, score_features
+from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
 from sesame.warehouse import ALIAS, PRIVATE_FILE, configure, ensure_private_dir, pause_point
 
 log = logging.getLogger(__name__)
@@ -89,15 +91,27 @@ def month_ends_between(start: date, end: date) -> list[date]:
 def missing_dates(
     con: duckdb.DuckDBPyConnection, dates: list[date], model_version: str
 ) -> list[date]:
-    """The dates among ``dates`` that have no snapshot of this model yet."""
+    """The dates among ``dates`` that have no snapshot of this model yet (the champion's in
+    snapshot_dates, a challenger's in challenger_snapshots)."""
     done = {
         row[0]
         for row in con.execute(
-            "select snapshot_date from snapshot_dates where model_version = $model_version",
+            "select snapshot_date from snapshot_dates where model_version = $model_version "
+            "union select distinct snapshot_date from challenger_snapshots "
+            "where model_version = $model_version",
             {"model_version": model_version},
         ).fetchall()
     }
     return [d for d in dates if d not in done]
+
+
+def has_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> bool:
+    """Whether any user was registered by ``snapshot_date`` (a date the exports reach)."""
+    rows = con.execute(
+        "select count(*) from stg_users where registered_at < day_end($snapshot_date)",
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 # The tables a partition stages, by the name of its Parquet part.
@@ -106,6 +120,7 @@ PART_TABLES = {
     "features": "new_features",
     "repairs": "new_repairs",
     "refresh_scores": "new_refresh_day_scores",
+    "challenger": "new_challenger_snapshots",
 }
 
 
@@ -123,6 +138,9 @@ def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace temp table new_repairs as from repair_decisions limit 0")
     con.execute(
         "create or replace temp table new_refresh_day_scores as from refresh_day_scores limit 0"
+    )
+    con.execute(
+        "create or replace temp table new_challenger_snapshots as from challenger_snapshots limit 0"
     )
 
 
@@ -167,16 +185,30 @@ def user_ranges(
 def date_parameters(
     settings: Settings, card: Scorecard, snapshot_date: date, run_id: str
 ) -> dict[str, Any]:
-    """The bound parameters of one date's models (without the partition's user range)."""
-    return settings.sql_parameters() | {
-        "snapshot_date": snapshot_date,
-        "model_version": card.model_version,
-        "run_id": run_id,
-    }
+    """The bound parameters of one date's models (without the partition's user range): the
+    report thresholds, the contract's rules, the card's windows, the date."""
+    return (
+        settings.sql_parameters()
+        | rules.sql_parameters()
+        | card.parameters
+        | {
+            "snapshot_date": snapshot_date,
+            "model_version": card.model_version,
+            "run_id": run_id,
+        }
+    )
 
 
 def in_range(users: tuple[int, int]) -> dict[str, int]:
     return {"user_from": users[0], "user_to": users[1]}
+
+
+def challenger_cards(settings: Settings) -> tuple[Scorecard, ...]:
+    """The challenger card of the settings (``challenger_card``), if any: scored beside the
+    champion into ``challenger_snapshots``, never published."""
+    if settings.challenger_card is None:
+        return ()
+    return (load_scorecard(settings.challenger_card),)
 
 
 def score_date(
@@ -191,9 +223,10 @@ def score_date(
     ranges = user_ranges(con, settings, snapshot_date)
     parameters = date_parameters(settings, card, snapshot_date, run_id)
     _stage_tables(con)
+    challengers = challenger_cards(settings)
     for partition, users in enumerate(ranges):
         partition_started = time.perf_counter()
-        _score_partition(con, card, parameters | in_range(users))
+        _score_partition(con, card, parameters | in_range(users), challengers)
         if len(ranges) > 1:
             log.info(
                 "scored %s partition %d of %d in %.1f s",
@@ -255,6 +288,7 @@ class PartitionParts:
     features: Path
     repairs: Path
     refresh_scores: Path
+    challenger: Path
 
 
 def score_partition_to_parquet(
@@ -274,7 +308,9 @@ def score_partition_to_parquet(
             con.execute(f"use {ALIAS}")
             _stage_tables(con)
             parameters = date_parameters(settings, card, job.snapshot_date, job.run_id)
-            _score_partition(con, card, parameters | in_range(job.users))
+            _score_partition(
+                con, card, parameters | in_range(job.users), challenger_cards(settings)
+            )
             return _write_parts(con, job)
         finally:
             con.close()  # releases the copy: the writer attaches it again once all parts are in
@@ -297,6 +333,7 @@ def _write_parts(con: duckdb.DuckDBPyConnection, job: PartitionJob) -> Partition
         features=paths["features"],
         repairs=paths["repairs"],
         refresh_scores=paths["refresh_scores"],
+        challenger=paths["challenger"],
     )
 
 
@@ -325,7 +362,10 @@ def stage_parts(
 
 
 def _score_partition(
-    con: duckdb.DuckDBPyConnection, card: Scorecard, parameters: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    card: Scorecard,
+    parameters: dict[str, Any],
+    challengers: tuple[Scorecard, ...] = (),
 ) -> None:
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
     for model in FEATURE_MODELS:
@@ -363,6 +403,38 @@ def _score_partition(
         "from int_repair_decisions where snapshot_date = $snapshot_date",
         {"run_id": parameters["run_id"], "snapshot_date": parameters["snapshot_date"]},
     )
+    for challenger in challengers:
+        _score_challenger(con, card, challenger, parameters, features)
+
+
+def _score_challenger(
+    con: duckdb.DuckDBPyConnection,
+    champion: Scorecard,
+    challenger: Scorecard,
+    parameters: dict[str, Any],
+    features: pl.LazyFrame,
+) -> None:
+    """Scores the partition's requests with a challenger card into new_challenger_snapshots:
+    the champion's features when both cards use the same windows, else the feature models run
+    again with the challenger's (the champion's rows are staged by then)."""
+    if challenger.parameters != champion.parameters:
+        own = parameters | challenger.parameters
+        for model in FEATURE_MODELS:
+            materialize(con, model, own)
+        features = con.sql("select * from fct_user_features").pl().lazy()
+    scored = score_features(features.filter(pl.col("is_snapshot")), card=challenger).collect()
+    con.register("challenger_scored", scored)
+    try:
+        materialize(
+            con,
+            "marts/fct_challenger_snapshots",
+            {"challenger_version": challenger.model_version, "run_id": parameters["run_id"]},
+            table="partition_challenger_snapshots",
+        )
+    finally:
+        con.unregister("challenger_scored")
+    con.execute("insert into new_challenger_snapshots by name from partition_challenger_snapshots")
+    con.execute("drop table partition_challenger_snapshots")
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
@@ -412,6 +484,15 @@ def _replace_date(
         on_date | {"model_version": model_version},
     )
     con.execute("insert into refresh_day_scores by name from new_refresh_day_scores")
+    # a challenger's rows of the date give way to the same challenger's new ones
+    con.execute(
+        "delete from challenger_snapshots where snapshot_date = $snapshot_date and model_version "
+        "in (select distinct model_version from new_challenger_snapshots)",
+        on_date,
+    )
+    con.execute(
+        "insert into challenger_snapshots by name from new_challenger_snapshots order by user_id"
+    )
     latest = con.execute("select max(decided_as_of) from repair_decisions").fetchall()[0][0]
     if latest is None or snapshot_date >= latest:  # the table shows the latest date's decisions
         con.execute("delete from repair_decisions")

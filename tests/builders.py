@@ -141,6 +141,23 @@ class Exports:
         )
         return record_id
 
+    def credit_account(
+        self, user_id: int, opened: datetime, product: str = "huabei", **fields: Any
+    ) -> int:
+        account_id = fields.pop("account_id", self.next_id())
+        row: dict[str, Any] = {
+            "account_id": account_id,
+            "user_id": user_id,
+            "product": product,
+            "opened_at": opened,
+            "closed_at": None,
+            "closed_by": None,
+            "credit_limit": 5000.0,
+        }
+        row.update(fields)
+        self.add("credit_accounts", **row)
+        return account_id
+
     def profile_change(self, user_id: int, field: str, when: datetime) -> None:
         self.add(
             "profile_changes",
@@ -173,7 +190,9 @@ class Exports:
         self.add("risk_events", event_id=self.next_id(), user_id=user_id, event_ts=when, kind=kind)
 
     def active_user(self, user_id: int, as_of: date, months: int = 14, **user_fields: Any) -> None:
-        """A steady user: a year of shopping, salary and huabei bills paid on time."""
+        """A steady user: a year of shopping, salary and huabei bills paid on time, and a fresh
+        export (a transaction on ``as_of`` itself when the month's day is past the 28th, where
+        the monthly rows stop: a run for ``as_of`` checks freshness)."""
         self.user(user_id, **user_fields)
         for back in range(months):
             day = months_back(as_of, back)
@@ -181,6 +200,8 @@ class Exports:
             self.transaction(user_id, at(day, 11), "salary", amount=8000.0)
             due = day - timedelta(days=1)
             self.bill(user_id, due, paid=at(due - timedelta(days=2)))
+        if as_of.day > 28:
+            self.transaction(user_id, at(as_of, 9), "dining")
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from rich.text import Text
 
 from sesame.errors import SesameError, UsageError
 from sesame.reason_codes import REASON_TEXT
@@ -21,7 +22,7 @@ from sesame.settings import Settings
 
 app = typer.Typer(
     name="sesame",
-    help="Nightly consumer credit scoring over warehouse exports (contract v1).",
+    help="Nightly consumer credit scoring over warehouse exports (data contract v2).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -63,6 +64,22 @@ DaskAddressOption = Annotated[
         "--dask-address",
         help="score each date's user partitions on the existing Dask cluster at ADDR "
         "(tcp://host:8786); its workers need the warehouse directory and PREFECT_API_URL",
+    ),
+]
+ChallengerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--challenger",
+        help="a challenger scorecard TOML, scored beside the champion into challenger_snapshots "
+        "(never published) \\[default: SESAME_CHALLENGER_CARD]",
+    ),
+]
+AllowStaleOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-stale",
+        help="publish although a table's latest event is older than its freshness limit "
+        "(a deliberate backfill); the run record says so",
     ),
 ]
 # set by the command; main() prints a traceback for unexpected errors when it is on
@@ -135,6 +152,15 @@ def _print_summary(summary: Any, settings: Settings) -> None:
     if summary.dates:
         days = ", ".join(d.snapshot_date.isoformat() for d in summary.dates)
         out.print(f"scored {len(summary.dates)} date(s): {days}")
+    stale = [f for f in summary.freshness.values() if f.is_stale]
+    if stale:
+        out.print(
+            Text(
+                "published from stale exports (--allow-stale): "
+                + ", ".join(f"{f.table} latest {f.latest_event}" for f in stale),
+                style="yellow",
+            )
+        )
     if latest is not None:
         table = Table(title=f"Users by tier on {latest.snapshot_date}")
         table.add_column("tier")
@@ -188,12 +214,13 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
 
     configure_prefect(settings)
     with prefect_api(services=False):
-        from sesame.flows.nightly import backfill_flow, nightly_flow, report_flow
+        from sesame.flows.nightly import backfill_flow, ingest_flow, nightly_flow, report_flow
 
         flows: dict[str, Any] = {
             "nightly": nightly_flow,
             "backfill": backfill_flow,
             "report": report_flow,
+            "ingest": ingest_flow,
         }
         return flows[kind](settings=settings, **parameters)
 
@@ -205,13 +232,20 @@ def nightly(
     warehouse: WarehouseOption = None,
     workers: WorkersOption = None,
     dask_address: DaskAddressOption = None,
+    challenger: ChallengerOption = None,
+    allow_stale: AllowStaleOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends)."""
     _log_progress(quiet, verbose)
-    settings = _settings(warehouse, input_dir, **_cluster_options(workers, dask_address))
-    summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"))
+    settings = _settings(
+        warehouse,
+        input_dir,
+        **_cluster_options(workers, dask_address),
+        **_challenger_option(challenger),
+    )
+    summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"), allow_stale=allow_stale)
     if not quiet:
         _print_summary(summary, settings)
         _print_reports(summary)
@@ -226,6 +260,8 @@ def backfill(
     warehouse: WarehouseOption = None,
     workers: WorkersOption = None,
     dask_address: DaskAddressOption = None,
+    challenger: ChallengerOption = None,
+    allow_stale: AllowStaleOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -242,8 +278,15 @@ def backfill(
         dates = month_ends_between(first, last)
     if not dates:
         raise UsageError(f"no month-end lies between {first} and {last}; use --every day")
-    settings = _settings(warehouse, input_dir, **_cluster_options(workers, dask_address))
-    summary = _run_flow("backfill", settings, start=first, end=last, dates=dates)
+    settings = _settings(
+        warehouse,
+        input_dir,
+        **_cluster_options(workers, dask_address),
+        **_challenger_option(challenger),
+    )
+    summary = _run_flow(
+        "backfill", settings, start=first, end=last, dates=dates, allow_stale=allow_stale
+    )
     if not quiet:
         _print_summary(summary, settings)
 
@@ -252,12 +295,15 @@ def backfill(
 def report(
     as_of: AsOfOption = None,
     warehouse: WarehouseOption = None,
+    input_dir: InputOption = None,
+    challenger: ChallengerOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Write the reports for D again, from the warehouse's snapshots."""
+    """Write the reports for D again, from the warehouse's snapshots (--input: where the
+    generator's truth file is, for the oracle Gini)."""
     _log_progress(quiet, verbose)
-    settings = _settings(warehouse)
+    settings = _settings(warehouse, input_dir, **_challenger_option(challenger))
     day = _date(as_of, "--as-of")
     from sesame.warehouse import connect_read_only
 
@@ -278,6 +324,32 @@ def report(
         _print_reports(summary)
 
 
+@app.command()
+def ingest(
+    accept_changed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-changed",
+            help="a delivered export file whose change you accept (repeatable; the path "
+            "relative to --input, as the error names it): its rows are replaced by its new "
+            "content, in its original place in the delivery order",
+        ),
+    ] = None,
+    input_dir: InputOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Ingest the exports now (and accept changed delivered files), scoring nothing."""
+    _log_progress(quiet, verbose)
+    settings = _settings(warehouse, input_dir)
+    summary = _run_flow(
+        "ingest", settings, as_of=date.today(), accept_changed=list(accept_changed or [])
+    )
+    if not quiet:
+        _print_summary(summary, settings)
+
+
 def _print_reports(summary: Any) -> None:
     if summary.reports is None:
         return
@@ -289,6 +361,8 @@ def _print_reports(summary: Any) -> None:
     out.print(table)
     if summary.report_folder is not None:
         out.print(f"files: {summary.report_folder}/ (CSV, Parquet; open index.html)")
+    for warning in summary.reports.warnings:
+        out.print(Text(f"validation warning: {warning}", style="yellow"))
 
 
 class Format(StrEnum):
@@ -342,18 +416,32 @@ def explain(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="date \\[default: the latest snapshot]")
     ] = None,
+    target: Annotated[
+        int | None,
+        typer.Option(
+            "--target",
+            min=350,
+            max=950,
+            help="a score to reach: the fewest actions that reach it, or when time would",
+        ),
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """One user's score, sub-scores, reasons in plain words, and score history."""
-    from sesame.explain import explain_user
+    """One user's score, sub-scores, reasons in plain words, and score history; with --target,
+    a plan to reach that score."""
+    from sesame.explain import PLAN_HORIZON_YEARS, Plan, explain_user, plan_user
     from sesame.transforms.scorecard import load_scorecard
     from sesame.warehouse import connect_read_only
 
     settings = _settings(warehouse)
     day = _date(as_of, "--as-of") if as_of else None
+    card = load_scorecard()
+    plan: Plan | None = None
     con = connect_read_only(settings)
     try:
-        explanation = explain_user(con, load_scorecard(), user_id, day)
+        explanation = explain_user(con, card, user_id, day)
+        if target is not None:
+            plan = plan_user(con, card, settings, user_id, target, day)
     finally:
         con.close()
     snap = explanation.snapshot
@@ -422,6 +510,124 @@ def explain(
             row["tier"],
         )
     out.print(history)
+    if plan is None:
+        return
+    out.print(Text(f"Plan to reach {plan.target}", style="bold"))
+    if plan.status == "unscorable":
+        out.print(Text("  no plan: the user has no score (too little activity to score)"))
+        return
+    if plan.status == "reached":
+        out.print(
+            Text(f"  already reached: the score is {plan.current_score} (target {plan.target})")
+        )
+    elif plan.status == "actions":
+        to_go = plan.target - (plan.current_score or 0)
+        count = len(plan.actions)
+        out.print(
+            Text(
+                f"  {count} action{'s reach' if count > 1 else ' reaches'} {plan.target} "
+                f"({to_go} points to go from {plan.current_score}):"
+            )
+        )
+        for step in plan.actions:
+            out.print(
+                Text(
+                    f"  {step['step']}. {step['action']} ({step['reason_code']}): "
+                    f"+{step['points_gained']} alone"
+                )
+            )
+        out.print(Text(f"  new score after the plan: {plan.plan_score}"))
+    elif plan.status == "time":
+        aged = ", ".join(f"{f['reason_code']} +{f['points_gained']}" for f in plan.aged_out)
+        out.print(
+            Text(
+                f"  no set of actions reaches {plan.target} now (every action taken: "
+                f"{plan.plan_score}); with every action taken, time alone reaches it by "
+                f"{plan.reached_on} (ageing out by then: {aged or 'none'})"
+            )
+        )
+    else:
+        out.print(
+            Text(
+                f"  no set of actions reaches {plan.target} now (every action taken: "
+                f"{plan.plan_score}), and time does not either: not within "
+                f"{PLAN_HORIZON_YEARS} years (by {plan.horizon_end})"
+            )
+        )
+    for title, factors in (
+        ("time-bound factors (only time changes them)", plan.time_bound),
+        ("neither an action nor time changes these", plan.fixed),
+    ):
+        if factors:
+            out.print(Text(f"  {title}:"))
+        for factor in factors:
+            out.print(
+                Text(
+                    f"    - {factor['reason_code']}: -{factor['points_lost']} points now "
+                    f"({factor['how']})"
+                )
+            )
+
+
+@app.command()
+def validate(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="report date D \\[default: the latest scored date]"),
+    ] = None,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot",
+            help="the snapshot date S to validate \\[default: the latest month-end whose "
+            "12-month window closed by D]",
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
+    input_dir: InputOption = None,
+    challenger: ChallengerOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Does the score rank risk? Gini, KS, bad rate by band and stability, champion and
+    challenger side by side (contract section 5). Read-only; never starts Prefect."""
+    from sesame.scoring import challenger_cards
+    from sesame.transforms.scorecard import load_scorecard
+    from sesame.validation import validate as validate_models
+    from sesame.validation_text import bands_table, performance_table, stability_table
+    from sesame.warehouse import connect_read_only
+
+    _log_progress(quiet)
+    settings = _settings(warehouse, input_dir, **_challenger_option(challenger))
+    con = connect_read_only(settings)
+    try:
+        day = _date(as_of, "--as-of") if as_of else _latest_scored_date(con)
+        s = _date(snapshot, "--snapshot") if snapshot else None
+        result = validate_models(
+            con, settings, [load_scorecard(), *challenger_cards(settings)], day, s
+        )
+    finally:
+        con.close()
+    out.print(performance_table(result))
+    for row in result.performance:
+        if row["status"] != "ok":
+            out.print(Text(f"{row['model_version']}: {row['status']}"))
+    if result.bands:
+        out.print(bands_table(result))
+    if result.stability:
+        out.print(stability_table(result))
+    for warning in result.warnings:
+        out.print(Text(f"warning: {warning}", style="yellow"))
+
+
+def _latest_scored_date(con: Any) -> date:
+    rows = con.execute("select max(snapshot_date) from snapshot_dates").fetchall()
+    if rows[0][0] is None:
+        raise SesameError("the warehouse holds no snapshot yet: run `sesame nightly` first")
+    return rows[0][0]
+
+
+def _challenger_option(path: Path | None) -> dict[str, Any]:
+    return {} if path is None else {"challenger_card": path}
 
 
 @app.command()
@@ -433,8 +639,25 @@ def generate(
     end: Annotated[
         str | None, typer.Option("--end", help="last day \\[default: yesterday]")
     ] = None,
+    shock: Annotated[
+        str | None,
+        typer.Option(
+            "--shock",
+            help="YYYY-MM: from that month on, every user's latent credit quality drops by 0.5 "
+            "(a population shock)",
+        ),
+    ] = None,
+    truth: Annotated[
+        bool,
+        typer.Option(
+            "--truth/--no-truth",
+            help="write each user's true probability of going bad beside the exports "
+            "(_truth/user_months/, not a contract table)",
+        ),
+    ] = True,
 ) -> None:
-    """Write synthetic exports that follow the contract (same seed, same files)."""
+    """Write synthetic exports that follow the contract (same seed, same files), and the
+    generator's truth beside them."""
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -442,6 +665,11 @@ def generate(
     from sesame.synthetic import generate_exports
 
     last = _date(end, "--end")
+    if shock is not None:
+        try:
+            date.fromisoformat(f"{shock}-01")
+        except ValueError:
+            raise UsageError(f"--shock {shock!r} is not a month of the form YYYY-MM") from None
     started = time.perf_counter()
     with Progress(
         "[progress.description]{task.description}",
@@ -457,6 +685,8 @@ def generate(
             months=months,
             seed=seed,
             end=last,
+            shock=shock,
+            truth=truth,
             on_progress=lambda n: progress.advance(bar, n),
         )
     elapsed = time.perf_counter() - started
@@ -468,6 +698,10 @@ def generate(
         table.add_row(name, f"{count:,}")
     out.print(table)
     out.print(f"{total:,} rows in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s)")
+    if truth:
+        out.print(
+            Text(f"truth: {out_dir / '_truth' / 'user_months'}/ (pd_12m per user and month-end)")
+        )
 
 
 @app.command()
@@ -535,6 +769,74 @@ def serve(
             soft_wrap=True,
         )
         prefect_serve(deployment, print_starting_message=False)
+
+
+@app.command()
+def fit(
+    dev: Annotated[str, typer.Option("--dev", help="development snapshot S1, YYYY-MM-DD")],
+    oot: Annotated[str, typer.Option("--oot", help="out-of-time snapshot S2, YYYY-MM-DD")],
+    out_path: Annotated[Path, typer.Option("--out", help="card file to write")] = Path(
+        "scorecard_v2.toml"
+    ),
+    warehouse: WarehouseOption = None,
+    version: Annotated[
+        str, typer.Option("--version", help="model_version of the new card")
+    ] = "scorecard-v2",
+    contract_floor: Annotated[
+        float | None,
+        typer.Option(
+            "--contract-floor",
+            min=1,
+            help="points for a characteristic the contract requires to move the score but the "
+            "data cannot support \\[default: refuse the fit]",
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fit a new card from outcomes (contract section 5): dev S1, out-of-time S2. No Prefect."""
+    try:
+        from sesame.fitting import fit_scorecard
+    except ImportError as error:
+        raise UsageError(
+            f"sesame fit needs the optional extra `fit` ({error.name} is missing): "
+            "pip install -e '.[fit]'"
+        ) from None
+
+    _log_progress(quiet, verbose)
+    settings = _settings(warehouse)
+    first, second = _date(dev, "--dev"), _date(oot, "--oot")
+    result = fit_scorecard(
+        settings.database_path(),
+        first,
+        second,
+        out_path,
+        model_version=version,
+        contract_floor=contract_floor,
+    )
+    if quiet:
+        return
+    out.print(f"[bold]sesame fit[/bold] {result.model_version} written to {result.path}")
+    out.print(
+        f"S1 {result.dev_snapshot}: {result.dev_users:,} users, {result.dev_bads:,} bad, "
+        f"Gini {result.dev_gini:.3f}; S2 {result.oot_snapshot}: {result.oot_users:,} users, "
+        f"{result.oot_bads:,} bad, Gini {result.oot_gini:.3f}"
+    )
+    scaling = result.scaling
+    out.print(
+        f"scaling: {scaling['method']}, {scaling['odds']:g}:1 good:bad at {scaling['score']:g}, "
+        f"odds double every {scaling['pdo']:g} points; possible scores "
+        f"{result.min_score}..{result.max_score}; calibration P(bad) = 1 / (1 + exp(-("
+        f"{result.calibration[0]:.4f} + {result.calibration[1]:.6f} x score)))"
+    )
+    table = Table(title="Information value on S1")
+    table.add_column("characteristic")
+    table.add_column("IV", justify="right")
+    table.add_column("points")
+    for name, value in sorted(result.iv.items(), key=lambda item: -item[1]):
+        table.add_row(name, f"{value:.4f}", "fitted" if name in result.kept else "no / floor")
+    out.print(table)
+    out.print(f"fingerprint {result.data_fingerprint[:16]}, {result.seconds:.1f} s")
 
 
 def _cluster_phrase(settings: Settings) -> str:

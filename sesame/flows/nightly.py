@@ -26,7 +26,7 @@ from sesame.runs import (
     run_log_path,
     write_run_log,
 )
-from sesame.scoring import DateResult
+from sesame.scoring import DateResult, challenger_cards
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard, load_scorecard
 from sesame.warehouse import building, building_connection, pause_point, warehouse_lock
@@ -35,10 +35,19 @@ log = logging.getLogger(__name__)
 
 
 def _run(
-    command: str, settings: Settings, as_of: date, dates: list[date], *, reports: bool
+    command: str,
+    settings: Settings,
+    as_of: date,
+    dates: list[date],
+    *,
+    reports: bool,
+    allow_stale: bool = False,
+    accept_changed: tuple[str, ...] = (),
 ) -> RunSummary:
-    """Ingest, score ``dates`` (nightly: missing month-ends, then ``as_of``), report, audit and
-    publish: all on one private copy of the warehouse, published in one step."""
+    """Ingest, check freshness, score ``dates`` (nightly: missing month-ends, then ``as_of``),
+    report, audit and publish: all on one private copy of the warehouse, published in one
+    step. ``allow_stale``: publish from stale exports anyway (the run record says so);
+    ``accept_changed``: delivered files whose change the operator accepts."""
     progress = logging.getLogger("sesame")
     if progress.level == logging.NOTSET:  # a scheduled run: the CLI did not set it up
         progress.setLevel(logging.INFO)
@@ -56,10 +65,17 @@ def _run(
                 insert_runs(building_connection(run_id), earlier_runs)
                 if command != "report":
                     with summary.step("ingest", settings):
-                        summary.ingested = tasks.ingest(run_id, settings)
+                        summary.ingested = tasks.ingest(run_id, settings, accept_changed)
+                if command in ("nightly", "backfill"):
+                    summary.stale_accepted = allow_stale
+                    summary.freshness = tasks.freshness(run_id, settings, as_of, allow_stale)
                 if command == "nightly":
                     history = tasks.plan_history(
-                        run_id, as_of, settings.history_months, card.model_version
+                        run_id,
+                        as_of,
+                        settings.history_months,
+                        card.model_version,
+                        [c.model_version for c in challenger_cards(settings)],
                     )
                     dates = [*history, as_of]
                 with (
@@ -132,14 +148,21 @@ def _nightly_run_name() -> str:
 
 @flow(name="sesame-nightly", flow_run_name=_nightly_run_name, validate_parameters=False)
 def nightly_flow(
-    as_of: date | None = None, settings: Settings | dict[str, Any] | None = None
+    as_of: date | None = None,
+    settings: Settings | dict[str, Any] | None = None,
+    allow_stale: bool = False,
 ) -> RunSummary:
     """Ingest, validate, aggregate, score and snapshot for ``as_of`` (and missing month-ends),
     then the reports for ``as_of``. Without ``as_of`` (a scheduled run): yesterday in the
     schedule's time zone. ``settings`` may come as a dict (a deployment's parameters)."""
     settings = settings_from(settings)
     return _run(
-        "nightly", settings, as_of or previous_day(settings.schedule_timezone), [], reports=True
+        "nightly",
+        settings,
+        as_of or previous_day(settings.schedule_timezone),
+        [],
+        reports=True,
+        allow_stale=allow_stale,
     )
 
 
@@ -156,9 +179,20 @@ def previous_day(timezone: str, now: datetime | None = None) -> date:
 
 
 @flow(name="sesame-backfill", flow_run_name="backfill {start} to {end}", validate_parameters=False)
-def backfill_flow(start: date, end: date, dates: list[date], settings: Settings) -> RunSummary:
+def backfill_flow(
+    start: date, end: date, dates: list[date], settings: Settings, allow_stale: bool = False
+) -> RunSummary:
     """Snapshots for past dates, point in time, oldest first."""
-    return _run("backfill", settings, end, sorted(set(dates)), reports=False)
+    return _run(
+        "backfill", settings, end, sorted(set(dates)), reports=False, allow_stale=allow_stale
+    )
+
+
+@flow(name="sesame-ingest", flow_run_name="ingest {as_of}", validate_parameters=False)
+def ingest_flow(as_of: date, settings: Settings, accept_changed: list[str]) -> RunSummary:
+    """Ingests the exports (and the delivered files whose change the operator accepts), scores
+    nothing: the next nightly scores from them."""
+    return _run("ingest", settings, as_of, [], reports=False, accept_changed=tuple(accept_changed))
 
 
 @flow(name="sesame-report", flow_run_name="report {as_of}", validate_parameters=False)

@@ -21,12 +21,16 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from sesame.errors import SesameError
+from sesame.freshness import TableFreshness, check_freshness, limits_from_settings
 from sesame.ingest import TableIngest, ingest_exports
+from sesame.outcomes import latest_closed_month_end
 from sesame.reports import ReportSummary, build_reports, write_report_files
 from sesame.scoring import (
     DateResult,
     PartitionJob,
     PartitionParts,
+    challenger_cards,
+    has_users,
     missing_dates,
     month_ends_before,
     score_date,
@@ -59,19 +63,50 @@ def io_task(name: str, **options: Any) -> Any:
 
 
 @io_task("ingest exports")
-def ingest(run_id: str, settings: Settings) -> list[TableIngest]:
+def ingest(
+    run_id: str, settings: Settings, accept_changed: tuple[str, ...] = ()
+) -> list[TableIngest]:
     """Loads the export files not ingested yet; bad rows go to quarantine, and too many bad
-    rows in a table stop the run (the circuit breaker)."""
+    rows in a table stop the run (the circuit breaker). A delivered file that changed stops the
+    run unless it is in ``accept_changed``."""
     return ingest_exports(
-        building_connection(run_id), settings.input, run_id, settings.max_bad_row_share
+        building_connection(run_id),
+        settings.input,
+        run_id,
+        settings.max_bad_row_share,
+        accept_changed=accept_changed,
+    )
+
+
+@task(name="check freshness", cache_policy=NO_CACHE)
+def freshness(
+    run_id: str, settings: Settings, as_of: date, allow_stale: bool
+) -> dict[str, TableFreshness]:
+    """Each table's latest event on or before ``as_of``; stale exports stop the run unless
+    ``allow_stale``."""
+    return check_freshness(
+        building_connection(run_id),
+        as_of,
+        limits_from_settings(settings),
+        allow_stale=allow_stale,
     )
 
 
 @task(name="plan history", cache_policy=NO_CACHE)
-def plan_history(run_id: str, as_of: date, months: int, model_version: str) -> list[date]:
-    """The month-ends of the months before ``as_of`` that the warehouse does not hold yet."""
+def plan_history(
+    run_id: str, as_of: date, months: int, model_version: str, challengers: list[str]
+) -> list[date]:
+    """The month-ends of the months before ``as_of`` that the warehouse does not hold yet, and
+    the month-end the validation reads (the latest whose performance window has closed) when the
+    champion or a challenger lacks it and the exports reach back to it."""
     con = building_connection(run_id)
-    return missing_dates(con, month_ends_before(as_of, months), model_version)
+    dates = set(missing_dates(con, month_ends_before(as_of, months), model_version))
+    validated = latest_closed_month_end(as_of)
+    if has_users(con, validated) and any(
+        missing_dates(con, [validated], version) for version in [model_version, *challengers]
+    ):
+        dates.add(validated)
+    return sorted(dates)
 
 
 @task(name="score date", task_run_name="score {snapshot_date}", cache_policy=NO_CACHE)
@@ -110,8 +145,11 @@ def write_partitions(run_id: str, settings: Settings, dates: list[date]) -> list
 
 @task(name="build reports", task_run_name="reports {report_date}", cache_policy=NO_CACHE)
 def reports(run_id: str, settings: Settings, card: Scorecard, report_date: date) -> ReportSummary:
-    """Computes the report tables for ``report_date`` (replacing that date's rows)."""
-    return build_reports(building_connection(run_id), settings, card, report_date)
+    """Computes the report tables for ``report_date`` (replacing that date's rows), the model
+    validation of the champion and the challengers included."""
+    return build_reports(
+        building_connection(run_id), settings, card, report_date, challenger_cards(settings)
+    )
 
 
 @io_task("write report files")

@@ -8,19 +8,35 @@ of its parts.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from sesame.reason_codes import ADVERSE_FACTS
 from sesame.settings import PACKAGE_DIR
 from sesame.transforms.tiers import benefits_expr, tier_expr
 
 DEFAULT_SCORECARD = PACKAGE_DIR / "model" / "scorecard_v1.toml"
+# The feature windows a card sets (its `[parameters]` table), with the values a card that sets
+# none gets (scorecard v1's). They change scores, so they belong to the card: a card that changes
+# one is another model version. Units are in the names.
+CARD_PARAMETERS: dict[str, int] = {
+    "overdue_lookback_months": 24,  # months after its due date a bill paid late keeps counting
+    "deliberate_default_weight": 3,  # weight of a deliberate default's days past due (>= 2)
+    "behaviour_window_months": 12,  # months of usage, receipts, living payments, activity
+    "income_window_months": 6,  # months judged for steady income
+    "recent_applications_days": 30,  # days in which loan applications count
+    "risk_event_lookback_months": 24,  # months a platform violation counts
+    "profile_change_window_months": 12,  # months in which phone and address changes count
+    "min_events_to_score": 3,  # fewest transactions + bills in the behaviour window to score
+}
 DIMENSIONS = ("credit_history", "identity", "capacity", "behavior", "relationships")
 REASON_LIMIT = 4
 # A characteristic costs points when it is this far below its best (guards float noise).
@@ -58,6 +74,8 @@ class Characteristic:
     bins: tuple[Bin, ...]
     missing: float | None = None
     actionable: bool = False
+    iv: float | None = None  # information value on the development sample (fitted cards)
+    mean_points: float | None = None  # mean points of the development sample (reasons' reference)
 
     @property
     def best_points(self) -> float:
@@ -112,6 +130,12 @@ class Scorecard:
     model_version: str
     base_points: float
     characteristics: tuple[Characteristic, ...]
+    parameters: dict[str, int] = field(default_factory=lambda: dict(CARD_PARAMETERS))
+    # P(bad) = 1 / (1 + exp(-(intercept + slope * score))); None when the card predicts none
+    calibration: tuple[float, float] | None = None
+    scaling: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    name: str = ""  # the card's declared version; model_version adds a digest of its content
 
     def dimension_best(self, dimension: str) -> float:
         return sum(c.best_points for c in self.characteristics if c.dimension == dimension)
@@ -131,10 +155,37 @@ class Scorecard:
         raise KeyError(name)
 
 
+def card_digest(data: dict[str, Any]) -> str:
+    """A digest of everything in a card that can change a snapshot row (points, bins, base,
+    parameters, reason codes and their references, calibration); not its texts or metadata."""
+    scoring = {
+        "base_points": data["base_points"],
+        "parameters": data.get("parameters", {}),
+        "calibration": data.get("calibration"),
+        "characteristics": [
+            {
+                key: entry.get(key)
+                for key in ("name", "dimension", "reason_code", "bins", "missing", "mean_points")
+            }
+            for entry in data["characteristic"]
+        ],
+    }
+    text = json.dumps(scoring, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def load_scorecard(path: Path = DEFAULT_SCORECARD) -> Scorecard:
-    """Reads a scorecard TOML file and checks that its bins are contiguous."""
+    """Reads a scorecard TOML file and checks that its bins are contiguous.
+
+    Its ``model_version`` is the card's declared version plus a digest of its scoring content,
+    so any change that can move a score (a point, a bin, a window) is a new model version.
+    """
     with path.open("rb") as handle:
         data = tomllib.load(handle)
+    unknown = set(data.get("parameters", {})) - CARD_PARAMETERS.keys()
+    if unknown:
+        raise ValueError(f"{path}: unknown parameters {', '.join(sorted(unknown))}")
+    parameters = CARD_PARAMETERS | {k: int(v) for k, v in data.get("parameters", {}).items()}
     characteristics = []
     for entry in data["characteristic"]:
         bins = tuple(
@@ -164,13 +215,33 @@ def load_scorecard(path: Path = DEFAULT_SCORECARD) -> Scorecard:
                 bins=bins,
                 missing=entry.get("missing"),
                 actionable=bool(entry.get("actionable", False)),
+                iv=entry.get("iv"),
+                mean_points=entry.get("mean_points"),
             )
         )
+    calibration = data.get("calibration")
     return Scorecard(
-        model_version=data["model_version"],
+        model_version=f"{data['model_version']}+{card_digest(data)[:8]}",
         base_points=float(data["base_points"]),
         characteristics=tuple(characteristics),
+        parameters=parameters,
+        calibration=(
+            (float(calibration["intercept"]), float(calibration["slope"]))
+            if calibration is not None
+            else None
+        ),
+        scaling=dict(data.get("scaling", {})),
+        metadata=dict(data.get("metadata", {})),
+        name=data["model_version"],
     )
+
+
+def predicted_bad_rate_expr(card: Scorecard, score: pl.Expr) -> pl.Expr:
+    """The card's calibrated probability of going bad at ``score`` (null without calibration)."""
+    if card.calibration is None:
+        return pl.lit(None, dtype=pl.Float64)
+    intercept, slope = card.calibration
+    return 1.0 / (1.0 + (-(intercept + slope * score.cast(pl.Float64))).exp())
 
 
 def points_column(name: str) -> str:
@@ -225,40 +296,124 @@ def score_features(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
     )
 
 
-def reason_columns(frame: pl.LazyFrame, card: Scorecard) -> pl.LazyFrame:
-    """Adds ``reasons``: up to four reason codes, most points lost against the best bin first
-    (ties: card order). A code's loss is the sum of the losses of the characteristics that
-    report it. Needs the ``raw_<characteristic>`` columns.
+def reference_points(characteristic: Characteristic) -> float:
+    """The points a characteristic's loss is measured from: the scored population's mean points
+    when the card has them (a fitted card: the development sample's), else its best points."""
+    if characteristic.mean_points is not None:
+        return characteristic.mean_points
+    return characteristic.best_points
 
-    Vectorised over columns, not rows: each of the four rounds takes the largest remaining
-    loss across the codes (the first code in card order on a tie) and removes it.
-    """
+
+def worst_points(characteristic: Characteristic) -> float:
+    candidates = [min(b.points_at_lower, b.points_at_upper) for b in characteristic.bins]
+    return min(candidates)
+
+
+def code_loss_exprs(card: Scorecard) -> dict[str, pl.Expr]:
+    """Each reason code's points below the reference (summed over the characteristics that report
+    it, each counted only when below its reference). Needs the ``raw_<characteristic>`` columns."""
     by_code: dict[str, list[Characteristic]] = {}
     for characteristic in card.characteristics:
         by_code.setdefault(characteristic.reason_code, []).append(characteristic)
-    codes = list(by_code)
-    loss = {code: f"_loss_{i}" for i, code in enumerate(codes)}
+    return {
+        code: pl.sum_horizontal(
+            (pl.lit(reference_points(c)) - pl.col(f"raw_{c.name}")).clip(lower_bound=0.0)
+            for c in characteristics
+        )
+        for code, characteristics in by_code.items()
+    }
+
+
+def _adverse_fact_exprs(card: Scorecard) -> dict[str, pl.Expr]:
+    """Each adverse fact's points below having none (its best), where the user has the fact."""
+    exprs = {}
+    for code, kind in ADVERSE_FACTS.items():
+        characteristics = [c for c in card.characteristics if c.reason_code == code]
+        if not characteristics:
+            continue
+        below_best = pl.sum_horizontal(
+            pl.lit(c.best_points) - pl.col(f"raw_{c.name}") for c in characteristics
+        )
+        if kind == "at_worst":
+            present = (
+                pl.any_horizontal(
+                    pl.col(f"raw_{c.name}") <= worst_points(c) + MIN_LOSS
+                    for c in characteristics
+                    if worst_points(c) < c.best_points
+                )
+                if any(worst_points(c) < c.best_points for c in characteristics)
+                else pl.lit(False)
+            )
+        else:
+            present = below_best > MIN_LOSS
+        exprs[code] = pl.when(present & (below_best > MIN_LOSS)).then(below_best).otherwise(0.0)
+    return exprs
+
+
+def code_points_lost(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:
+    """Grain: one row per (user_id, code) of a scorable user: the points the user's
+    characteristics reporting the code fall below their best (unrounded)."""
+    by_code: dict[str, list[Characteristic]] = {}
+    for characteristic in card.characteristics:
+        by_code.setdefault(characteristic.reason_code, []).append(characteristic)
+    lost = [
+        pl.sum_horizontal(pl.lit(c.best_points) - c.points_expr() for c in characteristics).alias(
+            code
+        )
+        for code, characteristics in by_code.items()
+    ]
+    return (
+        features.filter(pl.col("is_scorable"))
+        .select("user_id", *lost)
+        .unpivot(index="user_id", variable_name="factor", value_name="points_lost")
+    )
+
+
+def reason_columns(frame: pl.LazyFrame, card: Scorecard) -> pl.LazyFrame:
+    """Adds ``reasons``: up to four principal reason codes (contract section 3, version 2).
+
+    The method (Reg B, commentary to 1002.9(b)(2), "below the average points of the scored
+    population"): a code's loss is how far the user's points fall below the reference points of
+    its characteristics (the development sample's mean points for a fitted card, the best points
+    for a card without them), summed over the characteristics that report it. The adverse facts
+    the user has (``ADVERSE_FACTS``: overdues, deliberate defaults, counting records, frequent
+    changes, violations, receipts left unconfirmed, no living payments) come first, ranked by the
+    points each costs against not having it, so a fact that sets a user apart is always named;
+    then the other codes that fall below their reference, most points first (ties: card order).
+    Needs the ``raw_<characteristic>`` columns.
+
+    Vectorised over columns, not rows: each of the four rounds takes the largest remaining key
+    across the codes (the first code in card order on a tie) and removes it.
+    """
+    losses = code_loss_exprs(card)
+    adverse = _adverse_fact_exprs(card)
+    codes = list(losses)
+    # one sort key per code: adverse facts present rank above everything else
+    offset = 10.0 * (card.max_score - card.min_score + 1.0)
+    key = {code: f"_key_{i}" for i, code in enumerate(codes)}
     picked = [f"_reason_{k}" for k in range(REASON_LIMIT)]
     frame = frame.with_columns(
-        pl.sum_horizontal(
-            pl.lit(c.best_points) - pl.col(f"raw_{c.name}") for c in characteristics
-        ).alias(loss[code])
-        for code, characteristics in by_code.items()
+        (
+            pl.when(adverse[code] > MIN_LOSS).then(adverse[code] + offset).otherwise(losses[code])
+            if code in adverse
+            else losses[code]
+        ).alias(key[code])
+        for code in codes
     )
     for column in picked:
-        largest = pl.max_horizontal(pl.col(loss[code]) for code in codes)
+        largest = pl.max_horizontal(pl.col(key[code]) for code in codes)
         choice: Any = pl.when(largest <= MIN_LOSS).then(pl.lit(None, dtype=pl.String))
         for code in codes:
-            choice = choice.when(pl.col(loss[code]) == largest).then(pl.lit(code))
+            choice = choice.when(pl.col(key[code]) == largest).then(pl.lit(code))
         frame = frame.with_columns(choice.otherwise(None).alias(column)).with_columns(
             pl.when(pl.col(column) == code)
             .then(pl.lit(float("-inf")))
-            .otherwise(pl.col(loss[code]))
-            .alias(loss[code])
+            .otherwise(pl.col(key[code]))
+            .alias(key[code])
             for code in codes
         )
     return frame.with_columns(pl.concat_list(picked).list.drop_nulls().alias("reasons")).drop(
-        *loss.values(), *picked
+        *key.values(), *picked
     )
 
 

@@ -83,11 +83,28 @@ def stuck_users(month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTH
     return months_without_rise(month_end_scores, min_months=min_months)
 
 
+def factor_point_gaps(points_lost: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.LazyFrame:
+    """Grain: one row per factor code: the mean points below their best that stuck users lose
+    on it, the same for every other user, and the gap (stuck minus others). ``points_lost``:
+    (user_id, factor, points_lost) at the latest month-end; ``stuck``: (user_id)."""
+    flagged = points_lost.join(
+        stuck.select("user_id", pl.lit(True).alias("is_stuck")), on="user_id", how="left"
+    ).with_columns(pl.col("is_stuck").fill_null(False))
+    means = flagged.group_by("factor").agg(
+        pl.col("points_lost").filter(pl.col("is_stuck")).mean().alias("points_lost_stuck"),
+        pl.col("points_lost").filter(~pl.col("is_stuck")).mean().alias("points_lost_others"),
+    )
+    return means.with_columns(
+        (pl.col("points_lost_stuck") - pl.col("points_lost_others")).alias("points_gap")
+    )
+
+
 def stuck_factors(
     month_end_scores: pl.LazyFrame,
     *,
     min_months: int = STUCK_MONTHS,
     stuck: pl.LazyFrame | None = None,
+    points_lost: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Grain: one row per factor code seen at the latest month-end.
 
@@ -95,6 +112,9 @@ def stuck_factors(
     share_others: the same over every other user scored at that month-end; lift: their ratio
     (null when no other user has the code). ``stuck``: the result of ``stuck_users`` when the
     caller has it already (computing it inside this plan is several times slower).
+    ``points_lost`` (user_id, factor, points_lost at the latest month-end): adds the mean points
+    stuck users and the others lose on each factor and their gap, and ranks by the gap (most
+    points that set stuck users apart first); without it, by lift.
     """
     latest = month_end_scores.filter(
         (pl.col("months_back") == 0) & pl.col("score").is_not_null()
@@ -122,7 +142,7 @@ def stuck_factors(
     other_share = counts.filter(~pl.col("is_stuck")).select(
         pl.col("reasons").alias("factor"), pl.col("share").alias("share_others")
     )
-    return (
+    shares = (
         stuck_share.join(other_share, on="factor", how="full", coalesce=True)
         .with_columns(
             pl.col("stuck_users").fill_null(0),
@@ -135,5 +155,13 @@ def stuck_factors(
             .otherwise(None)
             .alias("lift")
         )
-        .sort(["lift", "share_stuck", "factor"], descending=[True, True, False], nulls_last=True)
+    )
+    if points_lost is None:
+        return shares.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias(column)
+            for column in ("points_lost_stuck", "points_lost_others", "points_gap")
+        ).sort(["lift", "share_stuck", "factor"], descending=[True, True, False], nulls_last=True)
+    gaps = factor_point_gaps(points_lost, stuck=stuck)
+    return shares.join(gaps, on="factor", how="left").sort(
+        ["points_gap", "lift", "factor"], descending=[True, True, False], nulls_last=True
     )

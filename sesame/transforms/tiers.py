@@ -1,4 +1,4 @@
-"""Tiers and benefits by score (contract v1, section 3)."""
+"""Tiers and benefits by score (contract v2, section 3)."""
 
 from __future__ import annotations
 

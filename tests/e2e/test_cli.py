@@ -176,7 +176,9 @@ def test_generate_writes_private_exports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "rows/s" in result.stdout
     files = list(out.rglob("*.parquet"))
-    assert len(files) == 11
+    tables = {f.relative_to(out).parts[0] for f in files}
+    assert len(tables - {"_truth"}) == 11  # one folder per contract table
+    assert "_truth" in tables  # and the generator's truth beside them
     assert all(f.stat().st_mode & 0o077 == 0 for f in files)
 
 
@@ -205,3 +207,74 @@ def test_logs_name_no_personal_data_beyond_user_ids(settings: Settings, exports:
     assert secret in quarantined.item()  # the value is in the warehouse, for the analysts
     assert secret not in result.stdout + result.stderr  # but never in the logs
     assert "ingested negative_records" in result.stderr
+
+
+# ------------------------------------------------------------------ explain --target (issue 12)
+
+
+def test_explain_without_target_prints_no_plan(warehouse: Settings) -> None:
+    result = sesame("explain", "2", "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 0, result.stderr
+    assert "Plan to reach" not in result.stdout
+
+
+def test_explain_target_lists_the_actions_that_reach_it(warehouse: Settings) -> None:
+    from sesame.transforms.actions import best_actions
+    from sesame.transforms.scorecard import load_scorecard
+
+    features = pipeline.query(
+        warehouse,
+        "select * from dimension_aggregates where user_id = 2 and snapshot_date = $d",
+        {"d": D},
+    )
+    gains = best_actions(features.lazy(), card=load_scorecard()).collect().row(0, named=True)
+    target = gains["current_score"] + 1  # the biggest single action reaches it
+    result = sesame(
+        "explain", "2", "--target", str(target), "--warehouse", str(warehouse.warehouse)
+    )
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout.split(f"Plan to reach {target}", 1)[1]
+    assert f"1 action reaches {target} (1 points to go from {gains['current_score']})" in plan
+    assert f"1. {gains['action']} ({gains['reason_code']}): +{gains['points_gained']} alone" in plan
+    assert f"new score after the plan: {gains['new_score']}" in plan
+    assert "platform_violation" in plan  # the risk event: named as time-bound
+
+
+def test_explain_target_at_the_score_is_already_reached(warehouse: Settings) -> None:
+    score = pipeline.scores(warehouse, D)[1]
+    result = sesame("explain", "1", "--target", str(score), "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 0, result.stderr
+    assert f"already reached: the score is {score} (target {score})" in result.stdout
+
+
+def test_explain_target_only_time_reaches_says_when(settings: Settings, exports: Exports) -> None:
+    from datetime import datetime
+
+    from sesame.explain import with_every_action
+    from sesame.transforms.scorecard import load_scorecard, score_features
+
+    # a life record resolved 2026-03-10 counts until 2028-03-10 (contract section 2)
+    exports.active_user(3, D, registered=date(2010, 1, 1))
+    exports.negative(3, "life", at(date(2025, 11, 2)), resolved=datetime(2026, 3, 10, 12))
+    pipeline.run(settings, [D], exports)
+    features = pipeline.query(settings, "select * from dimension_aggregates where user_id = 3")
+    card = load_scorecard()
+    best = score_features(with_every_action(features.lazy(), card=card), card=card).collect()
+    target = int(best["score"][0]) + 1
+    result = sesame("explain", "3", "--target", str(target), "--warehouse", str(settings.warehouse))
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"no set of actions reaches {target} now (every action taken: {target - 1}); with every "
+        "action taken, time alone reaches it by 2028-03-31" in result.stdout
+    )
+    assert "negative_record_life +" in result.stdout
+    assert "time-bound factors (only time changes them):" in result.stdout
+
+
+@pytest.mark.parametrize("target", ["349", "951"])  # the score's range is 350..950
+def test_explain_target_outside_the_score_range_is_a_usage_error(
+    warehouse: Settings, target: str
+) -> None:
+    result = sesame("explain", "1", "--target", target, "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 2
+    assert "--target" in result.stderr

@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from sesame import rules
 from sesame.ingest import ingest_exports
 from sesame.reports import (
     REPORT_TABLES,
@@ -37,7 +38,7 @@ from sesame.reports import (
 from sesame.runs import new_run_id
 from sesame.scoring import month_ends_between, score_date
 from sesame.settings import Settings
-from sesame.transforms.scorecard import load_scorecard
+from sesame.transforms.scorecard import CARD_PARAMETERS, load_scorecard
 from sesame.warehouse import building, warehouse_lock
 from tests import pipeline
 from tests.builders import Exports, at, months_back
@@ -251,7 +252,7 @@ def history_exports() -> tuple[Exports, dict[str, Any]]:
     steady(e, SPREE)
     for n in range(SETTINGS.spree_applications + 1):
         e.application(SPREE, at(date(2026, 6, 5) + days(n)))
-    e.application(SPREE, at(D - days(SETTINGS.recent_applications_days)))  # just outside
+    e.application(SPREE, at(D - days(CARD_PARAMETERS["recent_applications_days"])))  # just outside
 
     steady(e, CHURN)
     for n in range(SETTINGS.churn_changes):
@@ -711,7 +712,7 @@ def test_borrowing_risk_flags_with_their_triggers(
             applications >= 2 and row["applied_cny_recent"] >= SETTINGS.spree_amount_cny
         )
         assert trigger(row, "abnormal_borrowing").endswith(
-            f"in {SETTINGS.recent_applications_days} days"
+            f"in {CARD_PARAMETERS['recent_applications_days']} days"
         )
 
 
@@ -736,8 +737,8 @@ def test_borrowing_risk_leaves_out_low_scores_and_users_without_a_flag(
 
 def test_negative_records_counting_and_expired(history: History) -> None:
     ids = history.ids
-    lf = SETTINGS.legal_financial_retention_years
-    life = SETTINGS.life_retention_years
+    lf = rules.LEGAL_FINANCIAL_RETENTION_YEARS
+    life = rules.LIFE_RETENTION_YEARS
     rows = {
         record: (row["status"], row["counts_until"])
         for record, row in report(history.settings, "report_negative_records").items()

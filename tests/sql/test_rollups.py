@@ -24,6 +24,7 @@ import pytest
 from sesame import rollups
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize
+from sesame.transforms.scorecard import load_scorecard
 from sesame.warehouse import connect_read_only
 from tests import pipeline
 from tests.builders import Exports
@@ -127,7 +128,7 @@ def months_from_rollup_equal_months_counted(
         "from stg_users",
         {"dates": sorted(set(dates))},
     )
-    parameters = settings.sql_parameters()
+    parameters = load_scorecard().parameters
     materialize(con, "intermediate/int_transaction_months", parameters)
     got = con.sql("select * from int_transaction_months order by all").pl()
     expected = con.sql(

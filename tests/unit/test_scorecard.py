@@ -16,8 +16,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sesame.settings import Settings
+from sesame.reason_codes import ADVERSE_FACTS
 from sesame.transforms.scorecard import (
+    CARD_PARAMETERS,
     DEFAULT_SCORECARD,
     DIMENSIONS,
     Characteristic,
@@ -27,6 +28,7 @@ from sesame.transforms.scorecard import (
     score_features,
 )
 from sesame.transforms.tiers import benefits_expr, tier_expr
+from tests.reasons import check_reasons
 
 CARD = load_scorecard()
 D = date(2026, 6, 30)
@@ -177,11 +179,15 @@ def code_losses(row: dict[str, Any]) -> dict[str, float]:
 
 
 def expected_reasons(changed: dict[str, Any]) -> list[str]:
-    """The reasons of a perfect user with ``changed`` features: the codes losing points, most
-    summed loss first, ties in card order of first appearance, at most four."""
+    """The reasons of a perfect user with ``changed`` features (a card without mean points: the
+    reference is the best points): the adverse facts losing points first, then the other codes
+    losing points, each group most summed loss first, ties in card order, at most four."""
     losses = code_losses(perfect_features() | changed)
     losing = [code for code, lost in losses.items() if lost > 1e-9]
-    return sorted(losing, key=lambda code: -losses[code])[:4]  # stable: card order on ties
+    adverse = [code for code in losing if code in ADVERSE_FACTS]
+    others = [code for code in losing if code not in ADVERSE_FACTS]
+    ranked = sorted(adverse, key=lambda code: -losses[code])  # stable: card order on ties
+    return (ranked + sorted(others, key=lambda code: -losses[code]))[:4]
 
 
 # ------------------------------------------------------------------------------ the card itself
@@ -427,37 +433,20 @@ def test_tier_and_benefits_of_random_scores_follow_the_contract(
     assert tiers == {"poor", "fair", "good", "very_good", "excellent"}  # the rows span all tiers
 
 
-def test_reasons_are_the_four_largest_summed_code_losses_most_first(
+def test_reasons_follow_the_reason_rule_on_random_users(
     random_scored: tuple[list[dict[str, Any]], pl.DataFrame],
 ) -> None:
+    """Adverse facts first, then the codes furthest below their reference (tests/reasons.py
+    states the rule row by row)."""
     rows, scored = random_scored
-    order = list(code_losses(perfect_features()))  # card order of first appearance
-    shared_loses = 0
+    shared_loses = adverse_first = 0
     for row, out in zip(rows, scored.iter_rows(named=True), strict=True):
-        losses = code_losses(row)
-        losing = [code for code, lost in losses.items() if lost > 1e-9]
-        reasons = out["reasons"]
-        assert len(reasons) == min(4, len(losing)), row
-        assert len(set(reasons)) == len(reasons), row  # never a code twice
-        assert all(code in losses and losses[code] > 1e-9 for code in reasons), row
-        reason_losses = [losses[code] for code in reasons]
-        # most points lost first (float noise of 1e-9 allowed between near-ties)
-        assert all(a >= b - 1e-9 for a, b in itertools.pairwise(reason_losses)), row
-        # ties in card order of the codes' first appearance
-        for a, b in itertools.pairwise(reasons):
-            if abs(losses[a] - losses[b]) <= 1e-9:
-                assert order.index(a) < order.index(b), (row, reasons)
-        if reasons:
-            last = reasons[-1]
-            for code in losing:
-                if code in reasons:
-                    continue
-                assert losses[code] <= losses[last] + 1e-9, (row, code)
-                if abs(losses[code] - losses[last]) <= 1e-9:
-                    assert order.index(last) < order.index(code), (row, reasons)
+        check_reasons(CARD, row, out["reasons"])
         both = [loss(CARD.characteristic(n), row[n]) for n in SHARED_OVERDUE]
-        shared_loses += all(lost > 1e-9 for lost in both) and "overdue_payments" in reasons
+        shared_loses += all(lost > 1e-9 for lost in both) and "overdue_payments" in out["reasons"]
+        adverse_first += bool(out["reasons"]) and out["reasons"][0] in ADVERSE_FACTS
     assert shared_loses > 50  # the rows often rank a code lost on both of its characteristics
+    assert adverse_first > 50
 
 
 # ------------------------------------------------------------------------- tiers and benefits
@@ -550,12 +539,14 @@ SIX_LOSSES = {
     [
         (1, ["low_assets"]),
         (2, ["low_assets", "incomplete_profile"]),
-        (3, ["low_assets", "incomplete_profile", "overdue_payments"]),
-        # the days alone (13.52) lose less than the violation (16)
-        (4, ["low_assets", "incomplete_profile", "platform_violation", "overdue_payments"]),
+        # an adverse fact (an overdue) comes first, however few points it costs
+        (3, ["overdue_payments", "low_assets", "incomplete_profile"]),
+        # among adverse facts, the days alone (13.52) lose less than the violation (16)
+        (4, ["platform_violation", "overdue_payments", "low_assets", "incomplete_profile"]),
         # the overdue bill adds its 10 to the code: 23.52 now ranks above the violation
-        (5, ["low_assets", "incomplete_profile", "overdue_payments", "platform_violation"]),
-        (6, ["low_assets", "incomplete_profile", "overdue_payments", "platform_violation"]),
+        (5, ["overdue_payments", "platform_violation", "low_assets", "incomplete_profile"]),
+        # a phone change is an adverse fact too: it takes the place of incomplete_profile
+        (6, ["overdue_payments", "platform_violation", "frequent_phone_change", "low_assets"]),
     ],
 )
 def test_reasons_rank_the_losing_codes_by_summed_points_lost(
@@ -567,7 +558,7 @@ def test_reasons_rank_the_losing_codes_by_summed_points_lost(
     assert out["reasons"] == expected == expected_reasons(changed)
 
 
-def test_a_user_losing_points_on_five_codes_gets_the_four_largest_summed_losses() -> None:
+def test_a_user_losing_points_on_five_codes_gets_adverse_facts_then_the_largest_losses() -> None:
     out = score([SIX_LOSSES]).row(0, named=True)
     losses = code_losses(perfect_features() | SIX_LOSSES)
     losing = {code: lost for code, lost in losses.items() if lost > 0}
@@ -578,12 +569,12 @@ def test_a_user_losing_points_on_five_codes_gets_the_four_largest_summed_losses(
     # each part alone loses less than the violation; only their sum outranks it
     assert bills < losing["platform_violation"] and days < losing["platform_violation"]
     assert out["reasons"] == [
-        "low_assets",
-        "incomplete_profile",
         "overdue_payments",
         "platform_violation",
+        "frequent_phone_change",  # the smallest loss, but an adverse fact
+        "low_assets",
     ]
-    assert "frequent_phone_change" not in out["reasons"]  # the smallest of the five losses
+    assert "incomplete_profile" not in out["reasons"]  # 44 points, but four codes rank above
 
 
 @pytest.mark.parametrize(
@@ -616,22 +607,23 @@ def test_tied_codes_keep_the_card_order_of_their_first_appearance(
     assert out["reasons"] == expected == expected_reasons(changed)
 
 
-def test_a_user_at_every_worst_bin_is_told_the_summed_overdue_loss() -> None:
-    # overdue_payments loses 30 + 35 = 65, above profile (60) though each part loses less;
-    # then four codes tie at 45 lost and the first of them in card order is kept
+def test_a_user_at_every_worst_bin_is_told_the_largest_adverse_facts() -> None:
+    # every adverse fact is present: overdue_payments loses 30 + 35 = 65, no living payments 35,
+    # a deliberate default 30, a legal record 25 (low_assets loses 80, but is no adverse fact)
     out = score([worst_features()]).row(0, named=True)
     assert out["reasons"] == [
-        "low_assets",
         "overdue_payments",
-        "incomplete_profile",
-        "no_credit_usage",
+        "no_living_payments",
+        "deliberate_default",
+        "negative_record_legal",
     ]
     assert out["reasons"] == expected_reasons(worst_features())
 
 
 # ------------------------------------------------------------ deliberate default against overdue
 
-WEIGHT = Settings().deliberate_default_weight  # a deliberate default's day weighs this many days
+# a deliberate default's day weighs this many days
+WEIGHT = CARD_PARAMETERS["deliberate_default_weight"]
 
 
 def test_deliberate_default_costs_more_than_an_ordinary_overdue_of_the_same_length() -> None:

@@ -1,4 +1,4 @@
--- The tables the job owns in warehouse/sesame.duckdb (contract v1, section 3).
+-- The tables the job owns in warehouse/sesame.duckdb (contract v2, sections 3 and 5).
 -- Created when missing; a run only ever adds or replaces rows inside its own transaction.
 
 create table if not exists score_snapshots (
@@ -47,6 +47,11 @@ create table if not exists repair_decisions (
     run_id varchar not null
 );
 
+-- One row per delivered export file (contract v2: delivered files do not change). size_bytes,
+-- modified_ns and content_sha256 are what the file was when last checked (a touch with the
+-- same bytes refreshes modified_ns); delivery_ns is the modification time of its original
+-- delivery, its place in the delivery order (an accepted changed file keeps it). A warehouse
+-- from before has NULL in both: its files are hashed on their next check.
 create table if not exists ingested_files (
     table_name varchar not null,
     source_file varchar not null,
@@ -55,8 +60,14 @@ create table if not exists ingested_files (
     modified_ns bigint not null,
     rows_read bigint not null,
     rows_quarantined bigint not null,
-    run_id varchar not null
+    run_id varchar not null,
+    content_sha256 varchar,
+    delivery_ns bigint
 );
+
+-- warehouses made before ingest recorded content hashes and delivery times
+alter table ingested_files add column if not exists content_sha256 varchar;
+alter table ingested_files add column if not exists delivery_ns bigint;
 
 create table if not exists runs (
     run_id varchar not null,
@@ -74,8 +85,15 @@ create table if not exists runs (
     contract_version varchar not null,
     sesame_version varchar not null,
     error varchar,
-    step_seconds json
+    step_seconds json,
+    stale_accepted boolean,
+    freshness json,
+    validation_warnings varchar[]
 );
+-- columns added after the first release: a warehouse made before them gets them empty
+alter table runs add column if not exists stale_accepted boolean;
+alter table runs add column if not exists freshness json;
+alter table runs add column if not exists validation_warnings varchar[];
 
 -- What a report date's reports were computed from, where a later date may reuse them: the
 -- stuck reports depend only on the month-end snapshots, so a night that adds no month-end (and
@@ -101,3 +119,22 @@ create table if not exists refresh_day_scores (
 -- warehouses made before runs recorded failures and step timings
 alter table runs add column if not exists error varchar;
 alter table runs add column if not exists step_seconds json;
+
+-- A challenger card's snapshots (contract section 5): the columns of score_snapshots, scored by
+-- another card on the same requests; never published (published_score is NULL).
+create table if not exists challenger_snapshots (
+    user_id bigint not null,
+    snapshot_date date not null,
+    score integer,
+    credit_history double,
+    identity double,
+    capacity double,
+    behavior double,
+    relationships double,
+    tier varchar not null,
+    benefits varchar[] not null,
+    published_score integer,
+    reasons varchar[] not null,
+    model_version varchar not null,
+    run_id varchar not null
+);
