@@ -61,13 +61,13 @@ bench: setup ## benchmark the nightly job against a bare DuckDB read (1M users; 
 # S2 + 12 months must not pass the latest staged bill's due date (bills fall due by the 28th,
 # so 2025-09-30 is the latest month-end closed by the 2026-10-31 exports); the backfill starts a
 # month before S1 so friends' published scores exist at S1. --contract-floor: see the README.
-FIT_DATA ?= benchmarks/data/fit-30k
+FIT_DATA ?= benchmarks/data/fit-50k
 FIT_DEV ?= 2024-10-31
 FIT_OOT ?= 2025-09-30
 FIT_BACKFILL_START ?= 2024-09-30
-FIT_ARGS ?= --contract-floor 2
-fit: setup ## refit sesame/model/scorecard_v2.toml on a generated 30k population (FIT_ARGS= to refuse unsupported facts)
-	@test -d $(FIT_DATA)/users || $(BIN)/sesame generate --out $(FIT_DATA) --users 30000 --months 36 --seed 11 --end 2026-10-31
+FIT_ARGS ?=
+fit: setup ## refit sesame/model/scorecard_v2.toml on a generated 50k population
+	@test -d $(FIT_DATA)/users || $(BIN)/sesame generate --out $(FIT_DATA) --users 50000 --months 36 --seed 11 --end 2026-10-31
 	$(BIN)/sesame backfill --start $(FIT_BACKFILL_START) --end $(FIT_OOT) --every month-end --input $(FIT_DATA) --warehouse $(FIT_DATA)/warehouse
 	$(BIN)/sesame fit --dev $(FIT_DEV) --oot $(FIT_OOT) --warehouse $(FIT_DATA)/warehouse --out sesame/model/scorecard_v2.toml $(FIT_ARGS)
 

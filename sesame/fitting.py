@@ -38,7 +38,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -59,8 +59,8 @@ from sesame.transforms.directions import (
     check_directions,
 )
 from sesame.transforms.scorecard import (
-    DEFAULT_SCORECARD,
     DIMENSIONS,
+    HAND_SET_SCORECARD,
     Bin,
     Characteristic,
     load_scorecard,
@@ -69,13 +69,13 @@ from sesame.transforms.scorecard import (
 log = logging.getLogger("sesame")
 
 # ---------------------------------------------------------------------------- tunables
-# Scaling: 30:1 good:bad odds at 650 (the `very_good` threshold), doubling every 20 points. So the
-# tier bands keep a meaning as odds: 600 ~ 7.5:1 (12% bad), 650 30:1 (3%), 700 120:1, 750 480:1.
-# 20 points per doubling fits the whole possible range (every characteristic at its worst, or at
-# its best) inside 350..950; a wider pdo spreads the population more but can push the possible
-# range out, which the fit refuses.
-PDO = 20.0
-ODDS = 30.0
+# Scaling: 20:1 good:bad odds (4.8% bad) at 650, the `very_good` threshold, odds doubling every
+# `pdo` points: the widest of PDO_LADDER whose possible range (every characteristic at its worst,
+# or at its best) stays inside 350..950. With 30, each tier band means odds: 550 ~ 2:1, 600 ~ 6.3:1
+# (14% bad), 650 20:1 (4.8%), 700 63:1 (1.6%), 750 200:1 (0.5%); a population's odds are about
+# 20:1, so its middle sits near 650. A narrower pdo keeps the anchor and squeezes the bands.
+PDO_LADDER = (30.0, 25.0, 20.0, 15.0)
+ODDS = 20.0
 ODDS_SCORE = 650.0
 SCORE_MIN, SCORE_MAX = 350, 950  # the contract's score range (section 3)
 # IV below which a characteristic carries no usable risk (the usual 0.02 "not predictive" line).
@@ -92,6 +92,29 @@ RARE_FACTS = (
     "negative_life_records",
     "risk_events",
 )
+# The contract's twin comparisons (section 3) as values at which a strict characteristic's points
+# must step, strictly, in the required direction: none against one overdue, deliberate default,
+# record, violation or change; one deliberate default against two (a second one is worse than
+# an ordinary overdue of the same length); a year and two years past due (the longer overdue,
+# the lower); one repaid credit bill or living payment month against none; a complete profile
+# against one item short; every receipt confirmed against not. A fitted card whose monotone
+# bins leave such a step flat (or have no edge there) gets the edge and the smallest step, one
+# point, on the better side (``_with_contract_steps``); the card's `why` says so.
+CONTRACT_STEPS: dict[str, tuple[float, ...]] = {
+    "overdue_bills": (1.0,),
+    "weighted_overdue_days": (1.0, 366.0, 731.0),
+    "deliberate_defaults": (1.0, 2.0),
+    "negative_legal_records": (1.0,),
+    "negative_financial_records": (1.0,),
+    "negative_life_records": (1.0,),
+    "risk_events": (1.0,),
+    "phone_changes": (1.0,),
+    "address_changes": (1.0,),
+    "credit_repaid_bills": (1.0,),
+    "living_payment_months": (1.0,),
+    "profile_items": (7.0,),
+    "receipt_confirmed_share": (1.0,),
+}
 # Trend of the bad rate chosen for the characteristics the contract does not constrain.
 UNCONSTRAINED_TREND = {"history_months": "descending", "active_months": "descending"}
 # The logistic regression: L2 with sklearn's default strength, a fixed solver and seed.
@@ -115,6 +138,7 @@ class FitResult:
     oot_bads: int
     dev_gini: float
     oot_gini: float
+    baseline_oot_gini: float  # a default optbinning scorecard on the same characteristics
     iv: dict[str, float]  # by characteristic, on the dev sample, card order
     kept: tuple[str, ...]  # the characteristics that carry points
     base_points: int
@@ -149,9 +173,20 @@ def _progress(on_progress: ProgressCallback | None, message: str) -> None:
 
 
 def _read_sample(
-    con: duckdb.DuckDBPyConnection, snapshot_date: date, names: list[str], latest: date
+    con: duckdb.DuckDBPyConnection,
+    snapshot_date: date,
+    names: list[str],
+    latest: date,
+    *,
+    exposed_only: bool = False,
 ) -> _Sample:
-    """The scorable users at ``snapshot_date`` with a good or bad outcome, by user_id."""
+    """The scorable users at ``snapshot_date`` with a good or bad outcome, by user_id.
+    ``exposed_only``: only the users with a credit bill due in the outcome window. A user without
+    one is good by the contract's definition, but only because nothing could go wrong: learning
+    from them would reward having no credit (their bad rate is the lowest of all), against the
+    contract's "strictly higher for the user who uses and repays huabei or jiebei". The
+    development sample is the exposed users; the out-of-time check takes everyone, as
+    ``sesame validate`` does."""
     from sesame.outcomes import materialize_outcomes, performance_end
 
     label = f"snapshot {snapshot_date}"
@@ -178,8 +213,9 @@ def _read_sample(
         f"from dimension_aggregates as features inner join {outcomes} as outcomes "
         "on features.user_id = outcomes.user_id "
         "where features.snapshot_date = $d and features.is_scorable "
-        "and outcomes.outcome in ('good', 'bad') order by features.user_id",
-        params={"d": snapshot_date},
+        "and outcomes.outcome in ('good', 'bad') "
+        "and (outcomes.has_credit_bill_due or not $exposed_only) order by features.user_id",
+        params={"d": snapshot_date, "exposed_only": exposed_only},
     ).pl()
     con.execute(f"drop table if exists temp.main.{outcomes}")
     bad = (frame["outcome"] == "bad").cast(pl.Int8).to_numpy()
@@ -337,19 +373,65 @@ def _toml_value(value: Any) -> str:
 # ---------------------------------------------------------------------------- the fit
 
 
+class _RangeError(FitError):
+    """The fitted card's possible scores leave 350..950 at this pdo."""
+
+
 def fit_scorecard(
     database: Path,
     dev: date,
     oot: date,
     out: Path,
     *,
-    base_card: Path = DEFAULT_SCORECARD,
+    base_card: Path = HAND_SET_SCORECARD,
     on_progress: ProgressCallback | None = None,
     model_version: str = MODEL_VERSION,
-    pdo: float = PDO,
+    pdo: float | None = None,
     odds: float = ODDS,
     odds_score: float = ODDS_SCORE,
     contract_floor: float | None = None,
+) -> FitResult:
+    """Fits a card to the outcomes of ``dev`` (S1), checks it on ``oot`` (S2), writes ``out``.
+
+    ``pdo``: the points that double the odds; by default the widest of ``PDO_LADDER`` whose
+    possible scores fit 350..950 (the odds anchor stays: ``odds``:1 at ``odds_score``).
+    See ``_fit_once`` for the rest."""
+    choices = [pdo] if pdo is not None else list(PDO_LADDER)
+    for number, candidate in enumerate(choices):
+        try:
+            return _fit_once(
+                database,
+                dev,
+                oot,
+                out,
+                base_card=base_card,
+                on_progress=on_progress,
+                model_version=model_version,
+                pdo=candidate,
+                odds=odds,
+                odds_score=odds_score,
+                contract_floor=contract_floor,
+            )
+        except _RangeError as error:
+            if number == len(choices) - 1:
+                raise
+            _progress(on_progress, f"{error}; trying pdo {choices[number + 1]:g}")
+    raise AssertionError("unreachable")
+
+
+def _fit_once(
+    database: Path,
+    dev: date,
+    oot: date,
+    out: Path,
+    *,
+    base_card: Path,
+    on_progress: ProgressCallback | None,
+    model_version: str,
+    pdo: float,
+    odds: float,
+    odds_score: float,
+    contract_floor: float | None,
 ) -> FitResult:
     """Fits a card to the outcomes of ``dev`` (S1), checks it on ``oot`` (S2), writes ``out``.
 
@@ -375,7 +457,8 @@ def fit_scorecard(
         latest = con.execute("select max(due_date) from stg_bills").fetchall()[0][0]
         if latest is None:
             raise FitError(f"{database} has no staged bills: there are no outcomes to fit")
-        dev_sample = _read_sample(con, dev, names, latest)
+        dev_sample = _read_sample(con, dev, names, latest, exposed_only=True)
+        dev_everyone = _read_sample(con, dev, names, latest)
         oot_sample = _read_sample(con, oot, names, latest)
         integers = {
             row[0]
@@ -467,6 +550,8 @@ def fit_scorecard(
         direction = _direction(name)
         if direction.strict:
             trial = _fitted(base.characteristic(name), scorecard, points, name in integers)[0]
+            stepped, _ = _with_contract_steps(trial, direction)
+            trial = replace(trial, bins=stepped)
             try:
                 check_directions(_OneCharacteristic((trial,)))
             except ValueError as error:
@@ -494,6 +579,7 @@ def fit_scorecard(
         f"scaling: pdo_odds, {odds:g}:1 good:bad at {odds_score:g}, doubling every {pdo:g} points",
     )
     characteristics: list[Characteristic] = []
+    contract_steps: dict[str, list[str]] = {}
     base_points = 0.0
     for entry in base.characteristics:
         name = entry.name
@@ -511,7 +597,11 @@ def fit_scorecard(
             missing = 0.0 if has_missing else None
         else:
             fitted, worst = _fitted(entry, scorecard, points, name in integers)
-            bins, missing = fitted.bins, fitted.missing
+            bins, steps = _with_contract_steps(fitted, _direction(name))
+            missing = fitted.missing
+            if steps:
+                contract_steps[name] = steps
+                _progress(on_progress, f"contract steps: {name} {', '.join(steps)} point(s)")
             base_points += worst
         characteristics.append(
             Characteristic(
@@ -529,7 +619,7 @@ def fit_scorecard(
     min_score = round(base_points)
     max_score = round(base_points + sum(c.best_points for c in characteristics))
     if min_score < SCORE_MIN or max_score > SCORE_MAX:
-        raise FitError(
+        raise _RangeError(
             f"the fitted card's possible scores run {min_score}..{max_score}, outside "
             f"{SCORE_MIN}..{SCORE_MAX}: choose a smaller pdo than {pdo:g} or other odds"
         )
@@ -549,6 +639,12 @@ def fit_scorecard(
     _progress(
         on_progress,
         f"scaling: scores {min_score}..{max_score}; Gini S1 {dev_gini:.4f}, S2 {oot_gini:.4f}",
+    )
+    baseline_oot_gini = _baseline_gini(dev_everyone, oot_sample, names)
+    _progress(
+        on_progress,
+        f"baseline: a default optbinning scorecard on the same characteristics, Gini S2 "
+        f"{baseline_oot_gini:.4f}",
     )
 
     # ---- calibration: P(bad) on the score, dev sample (score centred for the solver)
@@ -580,6 +676,7 @@ def fit_scorecard(
         params=params,
         iv=iv,
         mean_points=mean_points,
+        contract_steps=contract_steps,
         scaling={"method": "pdo_odds", "pdo": pdo, "odds": odds, "score": odds_score},
         calibration=(intercept, slope),
         metadata={
@@ -593,6 +690,7 @@ def fit_scorecard(
             "oot_bads": int(oot_sample.bad.sum()),
             "dev_gini": round(dev_gini, 6),
             "oot_gini": round(oot_gini, 6),
+            "baseline_oot_gini": round(baseline_oot_gini, 6),
             "fitted_with": ", ".join(f"{k} {v}" for k, v in versions.items()),
             "base_card": base_card.name,
         },
@@ -628,6 +726,7 @@ def fit_scorecard(
         oot_bads=int(oot_sample.bad.sum()),
         dev_gini=dev_gini,
         oot_gini=oot_gini,
+        baseline_oot_gini=baseline_oot_gini,
         iv=iv,
         kept=tuple(kept),
         base_points=round(base_points),
@@ -638,6 +737,56 @@ def fit_scorecard(
         data_fingerprint=fingerprint,
         seconds=time.perf_counter() - started,
     )
+
+
+def _baseline_gini(dev: _Sample, oot: _Sample, names: list[str]) -> float:
+    """The out-of-time Gini of a plain optbinning scorecard: every setting at its default
+    (binning, logistic regression), fitted on every good and bad user at S1: what the fitted
+    card is measured against."""
+    from optbinning import BinningProcess, Scorecard
+    from sklearn.linear_model import LogisticRegression
+
+    from sesame.transforms.validation import ranking
+
+    plain = Scorecard(binning_process=BinningProcess(names), estimator=LogisticRegression())
+    plain.fit(dev.features.select(names).to_pandas(), dev.bad)
+    risk = plain.predict_proba(oot.features.select(names).to_pandas())[:, 1]
+    return float(ranking(-risk, oot.bad).gini or 0.0)
+
+
+def _with_contract_steps(
+    entry: Characteristic, direction: Direction
+) -> tuple[tuple[Bin, ...], list[str]]:
+    """``entry``'s bins with an edge at each of its ``CONTRACT_STEPS`` and, where the points do
+    not step there strictly in the required direction, the smallest step that makes them: the
+    bins on the better side raised by the same whole points (so the order of every other bin
+    is kept and the worst stays 0). Returns the bins and a note per step added."""
+    bins = list(entry.bins)
+    notes: list[str] = []
+    rising = direction.rising
+    if rising is None:
+        return tuple(bins), notes
+    for edge in CONTRACT_STEPS.get(entry.name, ()):
+        index = next((i for i, b in enumerate(bins) if b.lower < edge < b.upper), None)
+        if index is not None:  # no edge there: split the bin in two, same points
+            current = bins[index]
+            bins[index : index + 1] = [
+                Bin(current.lower, edge, current.points_at_lower, current.points_at_lower),
+                Bin(edge, current.upper, current.points_at_lower, current.points_at_lower),
+            ]
+        upper = next(i for i, b in enumerate(bins) if b.lower == edge)  # the bin from the edge
+        below, above = bins[upper - 1].points_at_lower, bins[upper].points_at_lower
+        margin = (above - below) if rising else (below - above)  # the better side's lead
+        if margin < 1:
+            raise_by = 1 - margin
+            better = range(upper, len(bins)) if rising else range(upper)
+            for i in better:
+                b = bins[i]
+                bins[i] = Bin(
+                    b.lower, b.upper, b.points_at_lower + raise_by, b.points_at_upper + raise_by
+                )
+            notes.append(f"+{raise_by:g} at {edge:g}")
+    return tuple(bins), notes
 
 
 def _floor_bins(
@@ -688,6 +837,7 @@ def _card_text(
     params: dict[str, dict[str, Any]],
     iv: dict[str, float],
     mean_points: dict[str, float],
+    contract_steps: dict[str, list[str]],
     scaling: dict[str, Any],
     calibration: tuple[float, float],
     metadata: dict[str, Any],
@@ -773,6 +923,13 @@ def _card_text(
                 f"{contract_floor:g} points, outside the regression."
                 if c.name in unsupported
                 else _why(c.name, c.name in kept, iv[c.name], trend, direction)
+                + (
+                    " Contract steps added (points on the better side): "
+                    + ", ".join(contract_steps[c.name])
+                    + "."
+                    if c.name in contract_steps
+                    else ""
+                )
             ),
             f"iv = {_number(round(iv[c.name], 6))}",
             f"mean_points = {_number(round(mean_points[c.name], 6))}",

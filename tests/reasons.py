@@ -17,8 +17,9 @@ def _worst(c: Characteristic) -> float:
 
 
 def reason_keys(card: Scorecard, row: dict[str, Any]) -> dict[str, tuple[int, float]]:
-    """Per code (card order of first appearance): (1 for an adverse fact the user has, else 0;
-    the points it costs: against having none for such a fact, else below the reference)."""
+    """Per code (card order of first appearance): (1 for an adverse fact the user has, 0 for a
+    code below its reference, -1 for one only below its best; the points it costs: against
+    having none, below the reference, below the best)."""
     keys: dict[str, tuple[int, float]] = {}
     codes: dict[str, list[Characteristic]] = {}
     for c in card.characteristics:
@@ -46,7 +47,13 @@ def reason_keys(card: Scorecard, row: dict[str, Any]) -> dict[str, tuple[int, fl
             )
             for c in characteristics
         )
-        keys[code] = (0, reference)
+        if reference > EPSILON:
+            keys[code] = (0, reference)
+        else:  # only below its best: fills a free place
+            keys[code] = (
+                -1,
+                sum(max(c.best_points - points[c.name], 0.0) for c in characteristics),
+            )
     return keys
 
 
@@ -54,7 +61,7 @@ def check_reasons(card: Scorecard, row: dict[str, Any], reasons: list[str]) -> N
     """``reasons`` are the (up to) four largest keys, largest first, ties in card order."""
     keys = reason_keys(card, row)
     order = list(keys)
-    losing = [code for code, key in keys.items() if key[0] == 1 or key[1] > EPSILON]
+    losing = [code for code, key in keys.items() if key[1] > EPSILON]
     assert len(reasons) == min(4, len(losing)), (row, reasons, keys)
     assert len(set(reasons)) == len(reasons), reasons
     assert all(code in losing for code in reasons), (reasons, keys)

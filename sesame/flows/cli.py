@@ -820,7 +820,8 @@ def fit(
     out.print(
         f"S1 {result.dev_snapshot}: {result.dev_users:,} users, {result.dev_bads:,} bad, "
         f"Gini {result.dev_gini:.3f}; S2 {result.oot_snapshot}: {result.oot_users:,} users, "
-        f"{result.oot_bads:,} bad, Gini {result.oot_gini:.3f}"
+        f"{result.oot_bads:,} bad, Gini {result.oot_gini:.3f} (a default optbinning card: "
+        f"{result.baseline_oot_gini:.3f})"
     )
     scaling = result.scaling
     out.print(

@@ -23,7 +23,10 @@ from sesame.reason_codes import ADVERSE_FACTS
 from sesame.settings import PACKAGE_DIR
 from sesame.transforms.tiers import benefits_expr, tier_expr
 
-DEFAULT_SCORECARD = PACKAGE_DIR / "model" / "scorecard_v1.toml"
+# The champion: the card the nightly publishes (fitted by `make fit`); v1 is the hand-set card
+# it replaced, kept for comparison (run it as a challenger) and for the unit tests of the form.
+DEFAULT_SCORECARD = PACKAGE_DIR / "model" / "scorecard_v2.toml"
+HAND_SET_SCORECARD = PACKAGE_DIR / "model" / "scorecard_v1.toml"
 # The feature windows a card sets (its `[parameters]` table), with the values a card that sets
 # none gets (scorecard v1's). They change scores, so they belong to the card: a card that changes
 # one is another model version. Units are in the names.
@@ -309,15 +312,19 @@ def worst_points(characteristic: Characteristic) -> float:
     return min(candidates)
 
 
-def code_loss_exprs(card: Scorecard) -> dict[str, pl.Expr]:
-    """Each reason code's points below the reference (summed over the characteristics that report
-    it, each counted only when below its reference). Needs the ``raw_<characteristic>`` columns."""
+def code_loss_exprs(card: Scorecard, *, reference: bool = True) -> dict[str, pl.Expr]:
+    """Each reason code's points below the reference (``reference``) or below the best, summed
+    over the characteristics that report it, each counted only when below. Needs the
+    ``raw_<characteristic>`` columns."""
     by_code: dict[str, list[Characteristic]] = {}
     for characteristic in card.characteristics:
         by_code.setdefault(characteristic.reason_code, []).append(characteristic)
     return {
         code: pl.sum_horizontal(
-            (pl.lit(reference_points(c)) - pl.col(f"raw_{c.name}")).clip(lower_bound=0.0)
+            (
+                pl.lit(reference_points(c) if reference else c.best_points)
+                - pl.col(f"raw_{c.name}")
+            ).clip(lower_bound=0.0)
             for c in characteristics
         )
         for code, characteristics in by_code.items()
@@ -379,27 +386,37 @@ def reason_columns(frame: pl.LazyFrame, card: Scorecard) -> pl.LazyFrame:
     the user has (``ADVERSE_FACTS``: overdues, deliberate defaults, counting records, frequent
     changes, violations, receipts left unconfirmed, no living payments) come first, ranked by the
     points each costs against not having it, so a fact that sets a user apart is always named;
-    then the other codes that fall below their reference, most points first (ties: card order).
+    then the other codes that fall below their reference, most points first; places still free
+    go to codes that fall only below their best (most points first). Ties: card order.
     Needs the ``raw_<characteristic>`` columns.
 
     Vectorised over columns, not rows: each of the four rounds takes the largest remaining key
     across the codes (the first code in card order on a tie) and removes it.
     """
     losses = code_loss_exprs(card)
+    below_best = code_loss_exprs(card, reference=False)
     adverse = _adverse_fact_exprs(card)
     codes = list(losses)
-    # one sort key per code: adverse facts present rank above everything else
+    # one sort key per code, in three tiers: adverse facts the user has, then codes below their
+    # reference, then codes only below their best (they fill what places are left)
     offset = 10.0 * (card.max_score - card.min_score + 1.0)
     key = {code: f"_key_{i}" for i, code in enumerate(codes)}
     picked = [f"_reason_{k}" for k in range(REASON_LIMIT)]
-    frame = frame.with_columns(
-        (
-            pl.when(adverse[code] > MIN_LOSS).then(adverse[code] + offset).otherwise(losses[code])
-            if code in adverse
-            else losses[code]
-        ).alias(key[code])
-        for code in codes
-    )
+
+    def tiered(code: str) -> pl.Expr:
+        ranked = (
+            pl.when(losses[code] > MIN_LOSS)
+            .then(losses[code] + offset)
+            .otherwise(pl.when(below_best[code] > MIN_LOSS).then(below_best[code] / offset))
+            .fill_null(0.0)
+        )
+        if code in adverse:
+            return (
+                pl.when(adverse[code] > MIN_LOSS).then(adverse[code] + 2 * offset).otherwise(ranked)
+            )
+        return ranked
+
+    frame = frame.with_columns(tiered(code).alias(key[code]) for code in codes)
     for column in picked:
         largest = pl.max_horizontal(pl.col(key[code]) for code in codes)
         choice: Any = pl.when(largest <= MIN_LOSS).then(pl.lit(None, dtype=pl.String))

@@ -20,11 +20,21 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sesame.fitting import FitError, FitResult, _binning_params, fit_scorecard
+from sesame.fitting import (
+    ODDS,
+    ODDS_SCORE,
+    PDO_LADDER,
+    SCORE_MAX,
+    SCORE_MIN,
+    FitError,
+    FitResult,
+    _binning_params,
+    fit_scorecard,
+)
 from sesame.settings import Settings
 from sesame.synthetic import generate_exports
 from sesame.transforms.directions import DIRECTIONS, check_directions
-from sesame.transforms.scorecard import Bin, load_scorecard
+from sesame.transforms.scorecard import HAND_SET_SCORECARD, Bin, load_scorecard
 from tests import pipeline
 
 END = date(2026, 10, 31)  # the exports' last day; the latest bill falls due by the 28th
@@ -32,7 +42,7 @@ FRIENDS_DATE = date(2025, 7, 31)  # scored first, so friends have published scor
 DEV = date(2025, 8, 31)
 OOT = date(2025, 9, 30)  # the latest month-end whose window closes by the exports' end
 FLOOR = 2.0  # a 2,500-user sample cannot support every strict fact: the contract floor
-V1 = load_scorecard()
+V1 = load_scorecard(HAND_SET_SCORECARD)  # the hand-set card: the tests know its points
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +120,11 @@ def test_the_card_records_how_it_was_made(fitted: FitResult) -> None:
     assert len(meta["data_fingerprint"]) == 64
     assert "90 or more days past due" in meta["bad_definition"]
     assert "optbinning 1.0.0" in meta["fitted_with"]
-    assert card.scaling == {"method": "pdo_odds", "pdo": 20, "odds": 30, "score": 650}
+    assert card.scaling["method"] == "pdo_odds"
+    assert (card.scaling["odds"], card.scaling["score"]) == (ODDS, ODDS_SCORE)
+    assert card.scaling["pdo"] in PDO_LADDER  # the widest whose possible range fits 350..950
+    assert card.min_score >= SCORE_MIN and card.max_score <= SCORE_MAX
+    assert meta["baseline_oot_gini"] == pytest.approx(fitted.baseline_oot_gini, abs=1e-6)
     assert card.parameters == V1.parameters
     assert 0 < fitted.dev_gini <= 1 and 0 < fitted.oot_gini <= 1
 

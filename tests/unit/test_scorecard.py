@@ -19,8 +19,8 @@ import pytest
 from sesame.reason_codes import ADVERSE_FACTS
 from sesame.transforms.scorecard import (
     CARD_PARAMETERS,
-    DEFAULT_SCORECARD,
     DIMENSIONS,
+    HAND_SET_SCORECARD,
     Characteristic,
     Scorecard,
     load_scorecard,
@@ -30,7 +30,7 @@ from sesame.transforms.scorecard import (
 from sesame.transforms.tiers import benefits_expr, tier_expr
 from tests.reasons import check_reasons
 
-CARD = load_scorecard()
+CARD = load_scorecard(HAND_SET_SCORECARD)  # the hand-set card: the tests know its points
 D = date(2026, 6, 30)
 
 # The columns of fct_user_features that are not characteristics, with their types.
@@ -253,7 +253,7 @@ def test_the_reasons_never_repeat_a_code_when_every_characteristic_loses() -> No
 
 def test_a_copy_of_the_card_loads_to_the_same_card(tmp_path: Path) -> None:
     copy = tmp_path / "card.toml"
-    copy.write_text(DEFAULT_SCORECARD.read_text())
+    copy.write_text(HAND_SET_SCORECARD.read_text())
     assert load_scorecard(copy) == CARD
 
 
@@ -284,7 +284,7 @@ def test_a_copy_of_the_card_loads_to_the_same_card(tmp_path: Path) -> None:
 def test_load_scorecard_rejects_bins_that_are_not_contiguous(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
-    text = DEFAULT_SCORECARD.read_text()
+    text = HAND_SET_SCORECARD.read_text()
     assert text.count(old) == 1  # the bin exists, in weighted_overdue_days only
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace(old, new))

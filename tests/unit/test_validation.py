@@ -103,9 +103,7 @@ def test_psi_equals_the_sum_worked_out_by_hand() -> None:
     # bins a, b, c: actual 50% / 30% / 20%, expected 25% / 25% / 50%
     actual = pl.Series("bin", ["a"] * 5 + ["b"] * 3 + ["c"] * 2)
     expected = pl.Series("bin", ["a"] + ["b"] + ["c"] * 2)
-    by_hand = sum(
-        (a - e) * math.log(a / e) for a, e in ((0.5, 0.25), (0.3, 0.25), (0.2, 0.5))
-    )
+    by_hand = sum((a - e) * math.log(a / e) for a, e in ((0.5, 0.25), (0.3, 0.25), (0.2, 0.5)))
     assert stability_index(actual, expected) == pytest.approx(by_hand)
     assert stability_index(expected, expected) == pytest.approx(0.0)
 
