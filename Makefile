@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-10-31
 WAREHOUSE ?= warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format lock docs update-golden sample bench fit clean
+.PHONY: help setup run test lint format lock docs update-golden sample bench bench-model fit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ sample: setup ## regenerate sample_data/ (deterministic)
 
 bench: setup ## benchmark the nightly job against a bare DuckDB read (1M users; BENCH_ARGS="--users 200000" to shrink)
 	$(BIN)/python -m benchmarks.run --prefect-server $(BENCH_ARGS)
+
+bench-model: setup ## does the champion rank risk? Gini, oracle, bands, calibration, reasons on a held-out 50k population
+	$(BIN)/python -m benchmarks.model_quality $(BENCH_MODEL_ARGS)
 
 # `make fit`: the bundled champion card, refitted on a generated population (outside git).
 # S2 + 12 months must not pass the latest staged bill's due date (bills fall due by the 28th,

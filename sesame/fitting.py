@@ -22,7 +22,8 @@ The fit, in order:
    points; each characteristic's worst points are moved to 0 and the sum of the moved points is
    the base, so the score is unchanged and sub-scores stay 0..100. The possible range must lie
    inside 350..950.
-5. **calibration**: a logistic regression of bad on the card's score over the dev sample.
+5. **calibration**: a logistic regression of bad on the card's score over every good and bad
+   user at S2 (the latest closed window).
 6. **checks**: the required directions (``check_directions``), then the written card is loaded
    back with ``load_scorecard`` and must give the same scores.
 
@@ -647,11 +648,14 @@ def _fit_once(
         f"{baseline_oot_gini:.4f}",
     )
 
-    # ---- calibration: P(bad) on the score, dev sample (score centred for the solver)
-    _progress(on_progress, "calibration: logistic regression of bad on the score (S1)")
-    centred = ((dev_scores - odds_score) / 100.0).reshape(-1, 1)
+    # ---- calibration: P(bad) on the score (score centred for the solver)
+    # on every good and bad user at S2 (exposed or not): the latest closed window, and the
+    # population the card scores and `sesame validate` measures, so the predicted bad rate is
+    # the rate a band shows out of time (a drifting population makes S1's rates stale)
+    _progress(on_progress, "calibration: logistic regression of bad on the score (S2, everyone)")
+    centred = ((oot_scores - odds_score) / 100.0).reshape(-1, 1)
     calibrated = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000, random_state=0)
-    calibrated.fit(centred, dev_sample.bad)
+    calibrated.fit(centred, oot_sample.bad)
     slope = float(calibrated.coef_[0][0]) / 100.0
     intercept = float(calibrated.intercept_[0]) - slope * odds_score
 
@@ -866,8 +870,8 @@ def _card_text(
         f"{MIN_IV:g}) has one flat bin of 0 points.",
         "# `iv` is its information value and `mean_points` its mean points on the development "
         "sample.",
-        "# [calibration]: P(bad) = 1 / (1 + exp(-(intercept + slope * score))), fitted on the "
-        "development sample.",
+        "# [calibration]: P(bad) = 1 / (1 + exp(-(intercept + slope * score))), fitted on every "
+        "good and bad user at S2.",
         "# [metadata] records how the card was made (contract section 5). Bins are half-open "
         "[lower, upper);",
         "# the last is open-ended; `missing` is the points for a null value. Do not edit by hand: "

@@ -160,11 +160,11 @@ class Scorecard:
 
 def card_digest(data: dict[str, Any]) -> str:
     """A digest of everything in a card that can change a snapshot row (points, bins, base,
-    parameters, reason codes and their references, calibration); not its texts or metadata."""
+    parameters, reason codes and their references); not its texts, metadata or calibration (a
+    predicted bad rate is no part of a snapshot: recalibrating keeps the model version)."""
     scoring = {
         "base_points": data["base_points"],
         "parameters": data.get("parameters", {}),
-        "calibration": data.get("calibration"),
         "characteristics": [
             {
                 key: entry.get(key)

@@ -56,8 +56,14 @@ OTHER_SQL = {
     "report_tier_migration": "select previous_tier, tier, users from report_tier_migration "
     "order by all",
     "report_stuck_factors": "select factor, stuck_users, round(share_stuck, 6) as share_stuck, "
-    "round(share_others, 6) as share_others, round(lift, 6) as lift "
-    "from report_stuck_factors order by factor",
+    "round(share_others, 6) as share_others, round(lift, 6) as lift, "
+    "round(points_gap, 6) as points_gap from report_stuck_factors order by factor",
+    "report_model_performance": "select model_version, snapshot_date, status, users, bads, "
+    "indeterminate, round(gini, 6) as gini, round(ks, 6) as ks, round(gini_low, 6) as gini_low, "
+    "round(gini_high, 6) as gini_high, round(oracle_gini, 6) as oracle_gini, "
+    "array_to_string(warnings, '|') as warnings from report_model_performance order by all",
+    "report_score_bands": "select model_version, band_low, users, bads, "
+    "round(predicted_bad_rate, 6) as predicted_bad_rate from report_score_bands order by all",
     "report_population": "select measure, round(mean, 4) as mean, "
     "round(baseline_mean, 4) as baseline_mean, round(psi, 6) as psi, band "
     "from report_population order by measure",
