@@ -105,7 +105,7 @@ def build_reports(
     staged["report_score_drops"] = _score_drops(con, card, parameters)
     con.execute("drop table int_previous_snapshots")
     staged.update(_stuck(con, settings, card, parameters, basis))
-    checked = validate(con, settings, [card, *challengers], report_date)
+    checked = validate(con, settings, [card, *challengers], report_date, keep=True)
     for name, frame in frames(checked).items():
         con.register("validation_frame", frame)
         try:

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from sesame.outcomes import latest_closed_month_end, materialize_outcomes
+from sesame.outcomes import latest_closed_month_end, materialize_outcomes, performance_end
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard, predicted_bad_rate_expr
 from sesame.transforms.validation import (
@@ -128,28 +128,98 @@ def _stability(
     con: duckdb.DuckDBPyConnection, card: Scorecard, report_date: date, snapshot: date
 ) -> list[dict[str, Any]]:
     """Each characteristic's CSI on the card's bins: D against S and against the month-end
-    before D (scorable users' aggregates)."""
+    before D (scorable users' aggregates; one read per date, the bins counted in Polars)."""
     previous = previous_month_end(report_date)
-    rows = []
-    for characteristic in card.characteristics:
-        labels = {}
-        for day in {report_date, snapshot, previous}:
-            values = con.sql(
-                f'select "{characteristic.name}" from dimension_aggregates '
-                "where snapshot_date = $d and is_scorable",
-                params={"d": day},
-            ).pl()
-            labels[day] = values.select(bin_label_expr(characteristic))[characteristic.name]
-        rows.append(
-            {
-                "characteristic": characteristic.name,
-                "baseline_date": snapshot,
-                "previous_date": previous,
-                "csi_vs_snapshot": stability_index(labels[report_date], labels[snapshot]),
-                "csi_vs_previous_month_end": stability_index(labels[report_date], labels[previous]),
-            }
+    columns = ", ".join(f'"{c.name}"' for c in card.characteristics)
+    labels = {
+        day: con.sql(
+            f"select {columns} from dimension_aggregates where snapshot_date = $d and is_scorable",
+            params={"d": day},
         )
-    return rows
+        .pl()
+        .select(bin_label_expr(c) for c in card.characteristics)
+        for day in {report_date, snapshot, previous}
+    }
+    return [
+        {
+            "characteristic": c.name,
+            "baseline_date": snapshot,
+            "previous_date": previous,
+            "csi_vs_snapshot": stability_index(
+                labels[report_date][c.name], labels[snapshot][c.name]
+            ),
+            "csi_vs_previous_month_end": stability_index(
+                labels[report_date][c.name], labels[previous][c.name]
+            ),
+        }
+        for c in card.characteristics
+    ]
+
+
+# What S's outcomes are computed from: the credit bills due by the end of its window, the repair
+# requests made by then and the scores at S, each as an order-free fingerprint of its rows and
+# the ingest that staged them (a correction re-stages a row, so it changes the fingerprint).
+OUTCOME_BASIS_SQL = """
+select
+    (select count(*) || ':' || coalesce(bit_xor(hash(bill_id, ingest_run_id)), 0)
+        from stg_bills where due_date <= $performance_end)
+    || '|' || (select count(*) || ':' || coalesce(bit_xor(hash(request_id, ingest_run_id)), 0)
+        from stg_repair_requests where requested_at < day_end($performance_end))
+    || '|' || (select count(*) || ':' || coalesce(bit_xor(hash(user_id, score, run_id)), 0)
+        from score_snapshots where snapshot_date = $snapshot_date)
+"""
+
+
+def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> pl.DataFrame:
+    """S's outcomes: reused from ``validation_outcomes`` when the warehouse holds them for the
+    same inputs (most nights: S moves once a month, and bills due in S's window are settled),
+    else computed (``sesame.outcomes``) and, with ``keep``, stored for the next nights."""
+    basis = str(
+        con.execute(
+            OUTCOME_BASIS_SQL,
+            {"performance_end": performance_end(snapshot), "snapshot_date": snapshot},
+        ).fetchall()[0][0]
+    )
+    if _has_table(con, "validation_outcomes"):
+        stored = con.sql(
+            "select user_id, outcome, worst_days_past_due, has_credit_bill_due "
+            "from validation_outcomes where snapshot_date = $s and basis = $basis",
+            params={"s": snapshot, "basis": basis},
+        ).pl()
+        known = con.execute(
+            "select count(*) from validation_outcome_bases where snapshot_date = $s "
+            "and basis = $basis",
+            {"s": snapshot, "basis": basis},
+        ).fetchall()[0][0]
+        if known:
+            log.info("validation: the outcomes of %s are those stored, inputs unchanged", snapshot)
+            return stored
+    log.info("validation: outcomes of %s (12 months to %s)", snapshot, performance_end(snapshot))
+    table = materialize_outcomes(con, snapshot)
+    outcomes = con.table(table).pl()
+    if keep:
+        con.execute(
+            "create table if not exists validation_outcome_bases "
+            "(snapshot_date date not null, basis varchar not null)"
+        )
+        con.execute(
+            f"create table if not exists validation_outcomes as from {table} limit 0; "
+            "alter table validation_outcomes add column if not exists basis varchar"
+        )
+        con.execute("delete from validation_outcomes where snapshot_date = $s", {"s": snapshot})
+        con.execute(
+            "delete from validation_outcome_bases where snapshot_date = $s", {"s": snapshot}
+        )
+        con.execute(
+            f"insert into validation_outcomes by name select *, $basis as basis from {table}",
+            {"basis": basis},
+        )
+        con.execute(
+            "insert into validation_outcome_bases values ($s, $basis)",
+            {"s": snapshot, "basis": basis},
+        )
+    con.execute(f"drop table if exists temp.main.{table}")
+    return outcomes
 
 
 def _empty_row(model: str, snapshot: date, status: str) -> dict[str, Any]:
@@ -179,11 +249,15 @@ def validate(
     cards: list[Scorecard],
     report_date: date,
     snapshot_date: date | None = None,
+    *,
+    keep: bool = False,
 ) -> Validation:
     """The validation of every model that scored S (by default the latest closed month-end).
 
     ``cards``: the cards this run knows (champion first); a model version without its card here
-    gets no predicted bad rate and no characteristic stability.
+    gets no predicted bad rate and no characteristic stability. ``keep``: store S's outcomes in
+    the warehouse (a run's writable connection), so the next nights reuse them while their
+    inputs are unchanged (``_outcomes``).
     """
     snapshot = snapshot_date or latest_closed_month_end(report_date)
     result = Validation(report_date, snapshot)
@@ -203,9 +277,7 @@ def validate(
                 )
             )
         return result
-    log.info("validation: outcomes of %s (12 months to %s)", snapshot, report_date)
-    outcomes = con.table(materialize_outcomes(con, snapshot)).pl()
-    con.execute("drop table if exists temp.main.fct_outcomes")
+    outcomes = _outcomes(con, snapshot, keep=keep)
     truth = truth_files(settings.input)
     for table, model in models:
         model_card = by_version.get(model)

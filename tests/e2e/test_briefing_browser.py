@@ -86,6 +86,7 @@ def test_the_briefing_renders_with_no_console_errors(briefing: Path, tmp_path: P
         "Negative records",
         "Repair decisions",
         "Population monitoring",
+        "Does the score rank risk?",
     ):
         assert f"<h2>{heading}</h2>" in dom
     assert "<script" not in dom  # no script on the page, and no injected one
@@ -112,3 +113,33 @@ def test_the_briefing_screenshot_is_drawn(briefing: Path, tmp_path: Path) -> Non
     result = chromium(briefing, tmp_path, "--window-size=1280,2400", f"--screenshot={shot}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.stat().st_size > 50_000  # a blank page compresses to a few KB
+
+
+# Lists what reaches past the viewport's right edge, outside a table (a wide table scrolls
+# inside itself), into the DOM for --dump-dom to read. Injected into a copy, never the page.
+OVERFLOW_PROBE = """<script>
+window.addEventListener('load', () => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter(
+    (e) => !e.closest('table') && e.getBoundingClientRect().right > width + 1);
+  const out = document.createElement('pre');
+  out.id = 'overflow';
+  out.textContent = document.documentElement.scrollWidth + ' ' + width + ' '
+    + wide.slice(0, 10).map((e) => e.tagName + '.' + e.className).join(' ');
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.mark.parametrize("width", [420, 1400])  # a phone, a desktop
+def test_the_briefing_never_scrolls_sideways(briefing: Path, tmp_path: Path, width: int) -> None:
+    probe = tmp_path / "probe.html"
+    probe.write_text(briefing.read_text().replace("</body>", OVERFLOW_PROBE + "</body>"))
+    result = chromium(
+        probe, tmp_path, f"--window-size={width},2000", "--virtual-time-budget=3000", "--dump-dom"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'<pre id="overflow">([^<]*)</pre>', result.stdout)
+    assert found, result.stdout[-2000:]
+    page_width, viewport, *wide = found.group(1).split(" ")
+    assert int(page_width) <= int(viewport), wide

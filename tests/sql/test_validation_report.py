@@ -187,3 +187,39 @@ def test_a_history_too_short_is_said_plainly(tmp_path: Path) -> None:
     assert row["snapshot_date"] == S
     assert row["users"] is None and row["gini"] is None
     assert f"no snapshot of {S}" in row["status"]
+
+
+def test_the_outcomes_of_s_are_kept_and_reused_until_their_inputs_change(
+    validated: dict[str, Any], tmp_path: Path
+) -> None:
+    from sesame.validation import _outcomes
+    from sesame.warehouse import configure
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(validated["settings"].database_path().read_bytes())
+    import duckdb
+
+    con = duckdb.connect(str(copy))
+    try:
+        configure(con, validated["settings"], tmp_path)
+        first = _outcomes(con, S, keep=True).sort("user_id")
+        stored = con.sql("select count(*) from validation_outcomes").fetchall()[0][0]
+        assert stored == first.height > 0
+        # a stored outcome tampered with, inputs unchanged: the next night reads the stored rows
+        victim = first.filter(pl.col("outcome") == "good")["user_id"][0]
+        con.execute(
+            "update validation_outcomes set outcome = 'bad' where user_id = $u", {"u": victim}
+        )
+        reused = _outcomes(con, S, keep=True)
+        assert reused.filter(pl.col("user_id") == victim)["outcome"][0] == "bad"
+        # a correction re-stages a bill due in S's window: the outcomes are computed again
+        con.execute(
+            "update stg_bills set ingest_run_id = 'a-correction' where bill_id = "
+            "(select min(bill_id) from stg_bills where due_date > $s)",
+            {"s": S},
+        )
+        again = _outcomes(con, S, keep=True).sort("user_id")
+        assert again.filter(pl.col("user_id") == victim)["outcome"][0] == "good"
+        assert again.select("user_id", "outcome").equals(first.select("user_id", "outcome"))
+    finally:
+        con.close()
