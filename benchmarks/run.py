@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -316,7 +317,30 @@ def parse_steps(value: str) -> list[str]:
 # --- the runs -------------------------------------------------------------------------------------
 
 
-def run_steps(bench: Bench, steps: list[str], repeats: int) -> dict[str, list[Measurement]]:
+VALIDATION_SQL = (
+    "select model_version, snapshot_date, status, users, bads, gini, gini_low, gini_high, "
+    "oracle_gini from report_model_performance order by report_date desc, model_version"
+)
+
+
+def model_validation(warehouse: Path) -> list[dict[str, object]]:
+    """The next night's report_model_performance rows (the score's Gini and the oracle's at
+    this scale), read before its warehouse is removed."""
+    database = warehouse / "sesame.duckdb"
+    if not database.exists():
+        return []
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.sql(VALIDATION_SQL).pl().to_dicts()
+    except duckdb.Error:  # a warehouse of code before the validation reports
+        return []
+    finally:
+        con.close()
+
+
+def run_steps(
+    bench: Bench, steps: list[str], repeats: int, validation: list[dict[str, object]]
+) -> dict[str, list[Measurement]]:
     runs: dict[str, list[Measurement]] = {s: [] for s in steps}
     for repeat in range(repeats):
         for step in steps:
@@ -326,6 +350,8 @@ def run_steps(bench: Bench, steps: list[str], repeats: int) -> dict[str, list[Me
                 f"repeat {repeat + 1}/{repeats} {step}: {measured.seconds:.1f} s, "
                 f"peak {measured.peak_rss_bytes / 1024**3:.2f} GB"
             )
+        if "next" in steps and not validation:
+            validation += model_validation(bench.work / f"r{repeat}" / "next")
         for leftover in ("day", "history", "next"):
             shutil.rmtree(bench.work / f"r{repeat}" / leftover, ignore_errors=True)
     return runs
@@ -397,7 +423,8 @@ def main(
         if api_url is None:
             migrate_prefect_home(env, work)
         bench = Bench(dataset, work, logs, env, memory_limit, threads)
-        runs = run_steps(bench, chosen, repeats)
+        validation: list[dict[str, object]] = []
+        runs = run_steps(bench, chosen, repeats, validation)
         scale = run_scale_check(bench, cache, scale_users) if scale_check else None
     floors = runs.get("floor", [])
     results = [generate_result(dataset)]
@@ -417,7 +444,14 @@ def main(
         scale_check=scale,
         machine=machine_facts(),
     )
-    print_result(result, Console() if sys.stdout.isatty() else Console(width=160))
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    print_result(result, out)
+    for row in validation:  # the model validation of the next night, at this scale
+        out.print(
+            f"model validation ({row['model_version']}, scores at {row['snapshot_date']}): "
+            f"{row['status']}; users {row['users']}, bads {row['bads']}, Gini {row['gini']} "
+            f"({row['gini_low']} to {row['gini_high']}), oracle Gini {row['oracle_gini']}"
+        )
     md, js = write_result(result, output)
     console.print(f"written: {md}, {js}")
     if fail_on_miss and any(t.status == "missed" for t in result.targets):

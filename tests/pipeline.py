@@ -12,16 +12,25 @@ from sesame.ingest import TableIngest, ingest_exports
 from sesame.runs import new_run_id
 from sesame.scoring import score_date
 from sesame.settings import Settings
-from sesame.transforms.scorecard import load_scorecard
+from sesame.transforms.scorecard import Scorecard, load_scorecard
 from sesame.warehouse import building, connect_read_only, warehouse_lock
 from tests.builders import Exports
 
 
-def run(settings: Settings, dates: list[date], exports: Exports | None = None) -> list[TableIngest]:
-    """Writes ``exports`` (if given) to the export directory, ingests, scores ``dates`` in order."""
+def run(
+    settings: Settings,
+    dates: list[date],
+    exports: Exports | None = None,
+    *,
+    card: Scorecard | None = None,
+    file_name: str = "part-0.parquet",
+) -> list[TableIngest]:
+    """Writes ``exports`` (if given) to the export directory as ``file_name`` in each table's
+    folder (a delivered file must not change: a second delivery takes another name), ingests,
+    scores ``dates`` in order with ``card`` (default: the champion)."""
     if exports is not None:
-        exports.write(settings.input)
-    card = load_scorecard()
+        exports.write(settings.input, file_name)
+    card = card or load_scorecard()
     run_id = new_run_id("test", dates[-1] if dates else None)
     with warehouse_lock(settings), building(settings, run_id) as con:
         ingested = ingest_exports(con, settings.input, run_id, settings.max_bad_row_share)

@@ -24,6 +24,7 @@ from sesame.errors import SesameError
 from sesame.freshness import TableFreshness, check_freshness, limits_from_settings
 from sesame.ingest import TableIngest, ingest_exports
 from sesame.outcomes import latest_closed_month_end
+from sesame.rules import PERFORMANCE_MONTHS
 from sesame.reports import ReportSummary, build_reports, write_report_files
 from sesame.scoring import (
     DateResult,
@@ -102,6 +103,8 @@ def plan_history(
     con = building_connection(run_id)
     dates = set(missing_dates(con, month_ends_before(as_of, months), model_version))
     validated = latest_closed_month_end(as_of)
+    if months < PERFORMANCE_MONTHS:  # a shorter history than a year (SESAME_HISTORY_MONTHS):
+        return sorted(dates)  # the validation month-end is not made for it; the report says so
     if has_users(con, validated) and any(
         missing_dates(con, [validated], version) for version in [model_version, *challengers]
     ):

@@ -44,7 +44,7 @@ def test_bad_rows_above_the_share_stop_the_run_naming_table_file_and_column(
     share = 6 / rows_of(exports, "transactions")
     assert share > settings.max_bad_row_share
     with pytest.raises(ExportError) as raised:
-        pipeline.run(settings, [D], exports)
+        pipeline.run(settings, [D], exports, file_name="part-1.parquet")  # a new delivery
     message = str(raised.value)
     assert raised.value.table == "transactions"
     assert raised.value.column == "amount"

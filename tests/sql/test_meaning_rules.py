@@ -7,6 +7,7 @@ for exact feature values, `score_snapshots` for scores.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +19,13 @@ import duckdb
 import pytest
 
 from sesame.settings import Settings
+from sesame.transforms.scorecard import HAND_SET_SCORECARD, load_scorecard
 from tests import pipeline
 from tests.builders import Exports, at
+
+# the rules are checked on the hand-set card, whose points the tests know (a score that must
+# change between two dates changes under its sloped bins)
+run_pipeline = functools.partial(pipeline.run, card=load_scorecard(HAND_SET_SCORECARD))
 
 D = date(2026, 6, 30)
 
@@ -169,7 +175,7 @@ def point_in_time(tmp_path_factory: pytest.TempPathFactory) -> PointInTime:
     users["users", "after_d"] = next(user_ids)
     exports.active_user(users["users", "at_d_end"], D, registered_at=end_of(D))
     exports.active_user(users["users", "after_d"], D, registered_at=start_of(D + days(1)))
-    pipeline.run(settings, [D], exports)
+    run_pipeline(settings, [D], exports)
     return PointInTime(settings, users)
 
 
@@ -229,7 +235,7 @@ def test_point_in_time_later_rows_never_change_an_earlier_snapshot(
     exports.active_user(4, D1)
     exports.friend(4, 1, at(D1 - days(100)))
     exports.write(settings.input, "part-0.parquet")
-    pipeline.run(settings, [D1])
+    run_pipeline(settings, [D1])
     first_snapshot = snapshot_rows(settings, D1)
     first_features = aggregates(settings, D1)
     assert first_snapshot[2]["published_score"] != first_snapshot[2]["score"]
@@ -252,7 +258,7 @@ def test_point_in_time_later_rows_never_change_an_earlier_snapshot(
     exports.friend(4, 1, at(D1 - days(100)), ended=after)  # the edge ends after D1
     exports.asset(1, D1 + days(1), "deposit", 50_000.0)
     exports.write(settings.input, "part-1.parquet")
-    pipeline.run(settings, [D1, D2])
+    run_pipeline(settings, [D1, D2])
 
     assert snapshot_rows(settings, D1) == first_snapshot
     assert aggregates(settings, D1) == first_features
@@ -326,7 +332,7 @@ def bills(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     exports.user(NOT_YET_DUE)
     exports.bill(NOT_YET_DUE, D + days(5), paid=at(D - days(1)))
     exports.bill(NOT_YET_DUE, D + days(3), paid=None)
-    pipeline.run(settings, [D, D + days(5)], exports)
+    run_pipeline(settings, [D, D + days(5)], exports)
     return settings
 
 
@@ -462,7 +468,7 @@ def negative_records(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         exports.active_user(user_id, D)
         for category, occurred, resolved, appeal in records:
             exports.negative(user_id, category, occurred, resolved, appeal)
-    pipeline.run(settings, [D], exports)
+    run_pipeline(settings, [D], exports)
     return settings
 
 
@@ -541,7 +547,7 @@ def relationships(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     exports.user(200)
     exports.friend(200, FRIEND, at(R0 - days(30)), at(R0 - days(10)))
     exports.friend(200, FRIEND, at(R0 - days(5)))
-    pipeline.run(settings, [R0, R1, R2], exports)
+    run_pipeline(settings, [R0, R1, R2], exports)
     return settings
 
 
@@ -598,11 +604,11 @@ def test_relationships_friend_credit_ignores_a_snapshot_of_d_itself(
     """Re-running R2 once R2's own snapshot is stored: still the score before R2 (R1's)."""
     base = tmp_path_factory.mktemp("relationships_rerun")
     settings = Settings(warehouse=base / "warehouse", input=relationships.input)
-    pipeline.run(settings, [R1, R2])
+    run_pipeline(settings, [R1, R2])
     published_at_r1 = pipeline.snapshot(settings, R1)[FRIEND]["published_score"]
     assert published_at_r1 != pipeline.snapshot(settings, R2)[FRIEND]["published_score"]
     assert aggregates(settings, R2)[USER]["friends_mean_score"] == published_at_r1
-    pipeline.run(settings, [R2])  # the friend's R2 snapshot is in the warehouse now
+    run_pipeline(settings, [R2])  # the friend's R2 snapshot is in the warehouse now
     assert aggregates(settings, R2)[USER]["friends_mean_score"] == published_at_r1
 
 
@@ -642,10 +648,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         exports.active_user(user_id, P, registered=registered, score_refresh_day=refresh_day)
         exports.bill(user_id, OVERDUE_SINCE, paid=None)
     tonight = new_settings(tmp_path_factory, "published_tonight")
-    pipeline.run(tonight, [P], exports)
+    run_pipeline(tonight, [P], exports)
     base = tmp_path_factory.mktemp("published_history")
     history = Settings(warehouse=base / "warehouse", input=tonight.input)
-    pipeline.run(history, [*REFRESH_DATES, P])
+    run_pipeline(history, [*REFRESH_DATES, P])
     return Published(tonight, history)
 
 
@@ -722,8 +728,8 @@ def test_the_next_night_reads_the_stored_refresh_day_scores(
         con.execute("update refresh_day_scores set score = score + 1")
     finally:
         con.close()
-    pipeline.run(untouched, [next_night])
-    pipeline.run(tampered, [next_night])
+    run_pipeline(untouched, [next_night])
+    run_pipeline(tampered, [next_night])
     for user_id, day in _refresh_cases():
         expected = _refresh_score(published, user_id, day)
         assert pipeline.snapshot(untouched, next_night)[user_id]["published_score"] == expected
@@ -738,13 +744,13 @@ def test_a_snapshot_of_a_refresh_day_replaces_its_stored_scores(
 ) -> None:
     settings = _copy_of_night_p(published, tmp_path, "backfilled")
     refresh_date = date(2026, 6, 5)
-    pipeline.run(settings, [refresh_date])  # the day scored as a snapshot after night P
+    run_pipeline(settings, [refresh_date])  # the day scored as a snapshot after night P
     stored = pipeline.query(settings, "select refresh_date from refresh_day_scores")
     assert refresh_date not in stored["refresh_date"].to_list()
     others = {day for _, day in _refresh_cases()} - {refresh_date}
     assert others <= set(stored["refresh_date"])  # the other days' scores stay
     next_night = P + timedelta(days=1)
-    pipeline.run(settings, [next_night])  # reads the snapshot: one score per user and day
+    run_pipeline(settings, [next_night])  # reads the snapshot: one score per user and day
     for user_id, day in _refresh_cases():
         published_score = pipeline.snapshot(settings, next_night)[user_id]["published_score"]
         assert published_score == _refresh_score(published, user_id, day)

@@ -19,7 +19,12 @@ import pytest
 
 from sesame.transforms.actions import actionable_codes, best_actions
 from sesame.transforms.drops import point_changes
-from sesame.transforms.scorecard import load_scorecard, points_column, score_features
+from sesame.transforms.scorecard import (
+    HAND_SET_SCORECARD,
+    load_scorecard,
+    points_column,
+    score_features,
+)
 from sesame.transforms.stuck import (
     STUCK_MONTHS,
     months_without_rise,
@@ -27,7 +32,7 @@ from sesame.transforms.stuck import (
     stuck_users,
 )
 
-CARD = load_scorecard()
+CARD = load_scorecard(HAND_SET_SCORECARD)  # the hand-set card: the tests know its points
 LATEST = date(2026, 6, 30)
 MONTH_ENDS = [  # newest first: months_back 0, 1, 2, ...
     date(2026, 6, 30),
