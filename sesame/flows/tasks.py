@@ -24,8 +24,8 @@ from sesame.errors import SesameError
 from sesame.freshness import TableFreshness, check_freshness, limits_from_settings
 from sesame.ingest import TableIngest, ingest_exports
 from sesame.outcomes import latest_closed_month_end
-from sesame.rules import PERFORMANCE_MONTHS
 from sesame.reports import ReportSummary, build_reports, write_report_files
+from sesame.rules import PERFORMANCE_MONTHS
 from sesame.scoring import (
     DateResult,
     PartitionJob,
