@@ -14,6 +14,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sesame import __version__
+from sesame.display import visible
 from sesame.reason_codes import REASON_TEXT
 from sesame.settings import Settings
 from sesame.transforms.tiers import TIER_NAMES
@@ -235,6 +236,15 @@ def briefing_context(
     }
 
 
+TEXT_LIMIT = 200  # characters of one text value the page shows; the CSV beside it holds it all
+
+
+def _as_data(value: Any) -> Any:
+    """Every value the page prints: text with its invisible and reordering characters made
+    visible and cut to ``TEXT_LIMIT`` (then escaped by the autoescape)."""
+    return visible(value, TEXT_LIMIT) if isinstance(value, str) else value
+
+
 def render_briefing(con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date) -> str:
     """The page's HTML text."""
     environment = Environment(
@@ -242,6 +252,7 @@ def render_briefing(con: duckdb.DuckDBPyConnection, settings: Settings, report_d
         autoescape=select_autoescape(["html", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_as_data,
     )
     template = environment.get_template("briefing.html.j2")
     return template.render(**briefing_context(con, settings, report_date))

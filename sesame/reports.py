@@ -305,8 +305,27 @@ def report_rows(
     return con.sql(f"select * from {name} where report_date = $d", params={"d": report_date})
 
 
+# A cell a spreadsheet would run as a formula (OWASP, "CSV injection"): it starts with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP's
+    advice), so they open as text; numbers and every other cell are unchanged."""
+    starts = "^[" + "".join("\\" + c if c in "-" else c for c in FORMULA_STARTS) + "]"
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(starts))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, kind in frame.schema.items()
+        if kind == pl.String
+    )
+
+
 def _csv_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
-    """Rows for CSV: nested values (lists, structs) become JSON text."""
+    """Rows for CSV: nested values (lists, structs) become JSON text, and no cell can run as a
+    spreadsheet formula (``neutralise_formulas``)."""
     nested = [
         column
         for column, kind in zip(relation.columns, relation.types, strict=True)
@@ -319,7 +338,7 @@ def _csv_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
                 for c in relation.columns
             )
         )
-    return relation.pl()
+    return neutralise_formulas(relation.pl())
 
 
 def report_folder(settings: Settings, report_date: date) -> Path:

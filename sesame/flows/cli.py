@@ -16,6 +16,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
+from sesame.display import visible
 from sesame.errors import SesameError, UsageError
 from sesame.reason_codes import REASON_TEXT
 from sesame.settings import Settings
@@ -82,6 +83,7 @@ AllowStaleOption = Annotated[
         "(a deliberate backfill); the run record says so",
     ),
 ]
+CELL_LIMIT = 500  # characters of one value a terminal table shows (the rest: --format csv)
 # set by the command; main() prints a traceback for unexpected errors when it is on
 _VERBOSE = {"on": False}
 
@@ -393,9 +395,9 @@ def sql(
         return
     table = Table(show_lines=False)
     for name in frame.columns:
-        table.add_column(name, overflow="fold")
-    for row in frame.head(limit).iter_rows():
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
+        table.add_column(Text(visible(name)), overflow="fold")
+    for row in frame.head(limit).iter_rows():  # values as text: no markup, no escapes
+        table.add_row(*(Text("NULL" if v is None else visible(str(v), CELL_LIMIT)) for v in row))
     out.print(table)
     shown = min(limit, frame.height)
     out.print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,9 @@ from sesame.warehouse import building, building_connection, pause_point, warehou
 log = logging.getLogger(__name__)
 
 
+PRIVATE_UMASK = 0o077  # every file and folder a run creates is its user's alone
+
+
 def _run(
     command: str,
     settings: Settings,
@@ -43,6 +47,33 @@ def _run(
     reports: bool,
     allow_stale: bool = False,
     accept_changed: tuple[str, ...] = (),
+) -> RunSummary:
+    """``_run_steps`` with files created private to the user, however the flow was started
+    (the CLI sets the same umask; a flow called from Python or a deployment did not)."""
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        return _run_steps(
+            command,
+            settings,
+            as_of,
+            dates,
+            reports=reports,
+            allow_stale=allow_stale,
+            accept_changed=accept_changed,
+        )
+    finally:
+        os.umask(previous)
+
+
+def _run_steps(
+    command: str,
+    settings: Settings,
+    as_of: date,
+    dates: list[date],
+    *,
+    reports: bool,
+    allow_stale: bool,
+    accept_changed: tuple[str, ...],
 ) -> RunSummary:
     """Ingest, check freshness, score ``dates`` (nightly: missing month-ends, then ``as_of``),
     report, audit and publish: all on one private copy of the warehouse, published in one

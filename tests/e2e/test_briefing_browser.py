@@ -48,6 +48,10 @@ def briefing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exports.bill(2, date(2026, 6, 10), paid=None)  # falls at the last date
     exports.negative(3, "life", at(date(2026, 6, 1)))
     exports.rows["negative_records"][-1]["source"] = "<script>alert('x')</script> & co"
+    exports.negative(4, "life", at(date(2026, 6, 2)))
+    exports.rows["negative_records"][-1]["source"] = '=HYPERLINK("http://evil.example","x")'
+    exports.negative(5, "life", at(date(2026, 6, 3)))
+    exports.rows["negative_records"][-1]["source"] = "hotel\u202egnp.exe" + "x" * 1_000_000
     exports.write(settings.input)
     card = load_scorecard()
     with warehouse_lock(settings), building(settings, "browser") as con:
@@ -143,3 +147,18 @@ def test_the_briefing_never_scrolls_sideways(briefing: Path, tmp_path: Path, wid
     assert found, result.stdout[-2000:]
     page_width, viewport, *wide = found.group(1).split(" ")
     assert int(page_width) <= int(viewport), wide
+
+
+def test_exported_csvs_never_hold_a_spreadsheet_formula(briefing: Path) -> None:
+    text = (briefing.parent / "report_negative_records.csv").read_text()
+    assert "'=HYPERLINK(" in text  # neutralised as OWASP advises: it opens as text
+    assert ",=HYPERLINK(" not in text and '"=HYPERLINK(' not in text
+    assert "x" * 1_000_000 in text  # the files keep every value whole
+
+
+def test_the_page_shows_hidden_characters_and_cuts_long_text(briefing: Path) -> None:
+    html = briefing.read_text()
+    assert "\u202e" not in html  # a right-to-left override would disguise the name
+    assert "hotel\\u202egnp.exe" in html
+    assert len(html) < 200_000  # a 1 MB value is cut on the page (the CSV holds it)
+    assert "characters)" in html

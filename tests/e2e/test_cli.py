@@ -108,6 +108,19 @@ def test_sql_cannot_read_files_outside_the_warehouse(warehouse: Settings) -> Non
     assert "Permission" in result.stderr or "permission" in result.stderr
 
 
+def test_sql_prints_data_as_data(warehouse: Settings) -> None:
+    # Rich markup, a terminal escape sequence and a right-to-left override in the values
+    query = (
+        "select '[/x] [bold]not bold' as markup, 'red ' || chr(27) || '[31mtext' as escape, "
+        "'abc' || chr(8238) || 'fed' as bidi"
+    )
+    result = sesame("sql", query, "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 0, result.stderr
+    assert "[/x] [bold]not bold" in result.stdout  # printed as typed, never interpreted
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "\\u001b[31mtext" in result.stdout and "abc\\u202efed" in result.stdout
+
+
 def test_sql_without_a_warehouse_says_how_to_make_one(tmp_path: Path) -> None:
     result = sesame("sql", "select 1", "--warehouse", str(tmp_path / "none"))
     assert result.returncode == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -134,3 +135,17 @@ def test_warehouse_files_are_private(settings: Settings) -> None:
     assert settings.warehouse.stat().st_mode & 0o777 == 0o700
     for copy in (settings.warehouse / "score_snapshots").rglob("*.parquet"):
         assert copy.stat().st_mode & 0o777 == 0o600
+
+
+def test_files_made_through_the_python_api_are_private_under_any_umask(
+    settings: Settings,
+) -> None:
+    small_exports().write(settings.input)
+    previous = os.umask(0o002)  # a shared machine's usual umask; the CLI is not involved
+    try:
+        nightly_flow(as_of=D, settings=settings)
+    finally:
+        os.umask(previous)
+    made = [settings.warehouse, *settings.warehouse.rglob("*")]
+    loose = [p for p in made if p.stat().st_mode & 0o077 and ".prefect" not in p.parts]
+    assert loose == [], loose[:5]
