@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from benchmarks.measure import log_tail, run_measured
 from sesame.schema import TABLES, Table
+from sesame.validation import TRUTH_DIR as TRUTH
 
 META = "meta.json"
 
@@ -147,6 +148,8 @@ def generate_dataset(
         dataset.base_rows[table.name], dataset.day_rows[table.name] = split_table(
             raw, dataset, table
         )
+    if (raw / TRUTH).is_dir():  # the generator's truth: the oracle of the validation reports
+        shutil.move(raw / TRUTH, dataset.exports / TRUTH)
     shutil.rmtree(raw)
     (directory / META).write_text(dataset.model_dump_json(indent=2))
     return dataset
@@ -162,4 +165,6 @@ def overlay_input(dataset: Dataset, target: Path) -> Path:
             (folder / part.name).symlink_to(part)
         day = dataset.day_file(table.name)
         (folder / day.name).symlink_to(day)
+    if (dataset.exports / TRUTH).is_dir():
+        (target / TRUTH).symlink_to(dataset.exports / TRUTH)
     return target
