@@ -26,7 +26,7 @@ from sesame.settings import Settings
 from sesame.sqlmodels import bind, materialize, read_sql
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
-from sesame.transforms.stuck import stuck_factors, stuck_users
+from sesame.transforms.stuck import point_sums, stuck_factors, stuck_users
 from sesame.validation import frames, validate
 from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, move_into_place
 
@@ -240,7 +240,7 @@ def _compute_stuck(
     ranges = settings.model_copy(
         update={"users_per_partition": min(settings.users_per_partition, STUCK_USERS_PER_RANGE)}
     )
-    parts, latest_parts, lost_parts = [], [], []
+    parts, latest_parts, sum_parts = [], [], []
     for user_range in user_ranges(con, ranges, report_date):
         table = materialize(
             con, "intermediate/int_month_end_scores", parameters | in_range(user_range)
@@ -250,19 +250,24 @@ def _compute_stuck(
         parts.append(stuck_users(month_ends.lazy()).collect())
         latest = month_ends.filter(pl.col("months_back") == 0)
         latest_parts.append(latest.select("user_id", "months_back", "score", "reasons"))
-        if latest.height:
+        if latest.height:  # the points each factor costs, summed per group: a few rows a range
+            columns = ", ".join(
+                ["user_id", "is_scorable", *(f'"{c.name}"' for c in card.characteristics)]
+            )
             aggregates = con.sql(
-                "select * from dimension_aggregates where snapshot_date = $d "
+                f"select {columns} from dimension_aggregates where snapshot_date = $d "
                 "and user_id between $user_from and $user_to",
                 params={"d": latest["month_end"][0]} | in_range(user_range),
             ).pl()
-            lost_parts.append(code_points_lost(aggregates.lazy(), card=card).collect())
+            lost = code_points_lost(aggregates.lazy(), card=card)
+            sum_parts.append(point_sums(lost, stuck=parts[-1].lazy()).collect())
+            del aggregates
         del month_ends
     users = pl.concat(parts)
     factors = stuck_factors(
         pl.concat(latest_parts).lazy(),
         stuck=users.lazy(),
-        points_lost=pl.concat(lost_parts).lazy() if lost_parts else None,
+        point_sums=pl.concat(sum_parts).lazy() if sum_parts else None,
     ).collect()
     con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)

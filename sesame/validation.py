@@ -128,32 +128,29 @@ def _stability(
     con: duckdb.DuckDBPyConnection, card: Scorecard, report_date: date, snapshot: date
 ) -> list[dict[str, Any]]:
     """Each characteristic's CSI on the card's bins: D against S and against the month-end
-    before D (scorable users' aggregates; one read per date, the bins counted in Polars)."""
+    before D (scorable users' aggregates). One characteristic's column at a time, held as bin
+    labels only: memory stays at a few columns of the population, not its whole aggregates."""
     previous = previous_month_end(report_date)
-    columns = ", ".join(f'"{c.name}"' for c in card.characteristics)
-    labels = {
-        day: con.sql(
-            f"select {columns} from dimension_aggregates where snapshot_date = $d and is_scorable",
-            params={"d": day},
+    rows = []
+    for characteristic in card.characteristics:
+        labels = {}
+        for day in {report_date, snapshot, previous}:
+            values = con.sql(
+                f'select "{characteristic.name}" from dimension_aggregates '
+                "where snapshot_date = $d and is_scorable",
+                params={"d": day},
+            ).pl()
+            labels[day] = values.select(bin_label_expr(characteristic))[characteristic.name]
+        rows.append(
+            {
+                "characteristic": characteristic.name,
+                "baseline_date": snapshot,
+                "previous_date": previous,
+                "csi_vs_snapshot": stability_index(labels[report_date], labels[snapshot]),
+                "csi_vs_previous_month_end": stability_index(labels[report_date], labels[previous]),
+            }
         )
-        .pl()
-        .select(bin_label_expr(c) for c in card.characteristics)
-        for day in {report_date, snapshot, previous}
-    }
-    return [
-        {
-            "characteristic": c.name,
-            "baseline_date": snapshot,
-            "previous_date": previous,
-            "csi_vs_snapshot": stability_index(
-                labels[report_date][c.name], labels[snapshot][c.name]
-            ),
-            "csi_vs_previous_month_end": stability_index(
-                labels[report_date][c.name], labels[previous][c.name]
-            ),
-        }
-        for c in card.characteristics
-    ]
+    return rows
 
 
 # What S's outcomes are computed from: the credit bills due by the end of its window, the repair

@@ -83,16 +83,30 @@ def stuck_users(month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTH
     return months_without_rise(month_end_scores, min_months=min_months)
 
 
-def factor_point_gaps(points_lost: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.LazyFrame:
-    """Grain: one row per factor code: the mean points below their best that stuck users lose
-    on it, the same for every other user, and the gap (stuck minus others). ``points_lost``:
-    (user_id, factor, points_lost) at the latest month-end; ``stuck``: (user_id)."""
+def point_sums(points_lost: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.LazyFrame:
+    """Grain: one row per (factor, is_stuck): the points below their best that the group's users
+    lose on the factor, summed, and the group's users. ``points_lost``: (user_id, factor,
+    points_lost) at the latest month-end; ``stuck``: (user_id). Sums of user ranges add up, so
+    a range's rows can be dropped once summed."""
     flagged = points_lost.join(
         stuck.select("user_id", pl.lit(True).alias("is_stuck")), on="user_id", how="left"
     ).with_columns(pl.col("is_stuck").fill_null(False))
-    means = flagged.group_by("factor").agg(
-        pl.col("points_lost").filter(pl.col("is_stuck")).mean().alias("points_lost_stuck"),
-        pl.col("points_lost").filter(~pl.col("is_stuck")).mean().alias("points_lost_others"),
+    return flagged.group_by("factor", "is_stuck").agg(
+        pl.col("points_lost").sum().alias("points_sum"), pl.len().alias("users")
+    )
+
+
+def factor_point_gaps(sums: pl.LazyFrame) -> pl.LazyFrame:
+    """Grain: one row per factor code: the mean points stuck users lose on it, the same for
+    every other user, and the gap (stuck minus others). ``sums``: ``point_sums`` rows, of one
+    or of several user ranges."""
+    totals = sums.group_by("factor", "is_stuck").agg(
+        pl.col("points_sum").sum(), pl.col("users").sum()
+    )
+    mean = pl.col("points_sum") / pl.col("users")
+    means = totals.group_by("factor").agg(
+        mean.filter(pl.col("is_stuck")).first().alias("points_lost_stuck"),
+        mean.filter(~pl.col("is_stuck")).first().alias("points_lost_others"),
     )
     return means.with_columns(
         (pl.col("points_lost_stuck") - pl.col("points_lost_others")).alias("points_gap")
@@ -104,7 +118,7 @@ def stuck_factors(
     *,
     min_months: int = STUCK_MONTHS,
     stuck: pl.LazyFrame | None = None,
-    points_lost: pl.LazyFrame | None = None,
+    point_sums: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Grain: one row per factor code seen at the latest month-end.
 
@@ -112,9 +126,9 @@ def stuck_factors(
     share_others: the same over every other user scored at that month-end; lift: their ratio
     (null when no other user has the code). ``stuck``: the result of ``stuck_users`` when the
     caller has it already (computing it inside this plan is several times slower).
-    ``points_lost`` (user_id, factor, points_lost at the latest month-end): adds the mean points
-    stuck users and the others lose on each factor and their gap, and ranks by the gap (most
-    points that set stuck users apart first); without it, by lift.
+    ``point_sums`` (``point_sums`` of the user ranges): adds the mean points stuck users and the
+    others lose on each factor and their gap, and ranks by the gap (most points that set stuck
+    users apart first); without it, by lift.
     """
     latest = month_end_scores.filter(
         (pl.col("months_back") == 0) & pl.col("score").is_not_null()
@@ -156,12 +170,12 @@ def stuck_factors(
             .alias("lift")
         )
     )
-    if points_lost is None:
+    if point_sums is None:
         return shares.with_columns(
             pl.lit(None, dtype=pl.Float64).alias(column)
             for column in ("points_lost_stuck", "points_lost_others", "points_gap")
         ).sort(["lift", "share_stuck", "factor"], descending=[True, True, False], nulls_last=True)
-    gaps = factor_point_gaps(points_lost, stuck=stuck)
+    gaps = factor_point_gaps(point_sums)
     return shares.join(gaps, on="factor", how="left").sort(
         ["points_gap", "lift", "factor"], descending=[True, True, False], nulls_last=True
     )

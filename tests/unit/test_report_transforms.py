@@ -471,3 +471,29 @@ def test_best_actions_never_suggest_a_not_actionable_code() -> None:
     # each user loses points on one non-actionable characteristic only: no action
     assert all(scored(rows)[i]["score"] < 950 for i in range(1, len(rows) + 1))
     assert actions_of(rows) == {}
+
+
+def test_factor_point_gaps_are_the_mean_points_lost_by_stuck_users_minus_the_others() -> None:
+    from sesame.transforms.stuck import factor_point_gaps, point_sums
+
+    # users 1, 2 stuck; 3, 4 not. low_assets: stuck lose 10 and 20 (mean 15), others 5 and 0
+    # (mean 2.5): gap 12.5. short_history: stuck 0 and 0, others 4 and 8: gap -6
+    lost = pl.LazyFrame(
+        {
+            "user_id": [1, 2, 3, 4] * 2,
+            "factor": ["low_assets"] * 4 + ["short_history"] * 4,
+            "points_lost": [10.0, 20.0, 5.0, 0.0, 0.0, 0.0, 4.0, 8.0],
+        }
+    )
+    stuck = pl.LazyFrame({"user_id": [1, 2]})
+    # summed in two user ranges, as the report does: the same means as in one
+    ranges = pl.concat(
+        [
+            point_sums(lost.filter(pl.col("user_id") <= 2), stuck=stuck).collect(),
+            point_sums(lost.filter(pl.col("user_id") > 2), stuck=stuck).collect(),
+        ]
+    )
+    gaps = factor_point_gaps(ranges.lazy()).collect().sort("factor")
+    assert gaps["points_lost_stuck"].to_list() == [15.0, 0.0]
+    assert gaps["points_lost_others"].to_list() == [2.5, 6.0]
+    assert gaps["points_gap"].to_list() == [12.5, -6.0]
