@@ -447,10 +447,15 @@ def main(
     out = Console() if sys.stdout.isatty() else Console(width=160)
     print_result(result, out)
     for row in validation:  # the model validation of the next night, at this scale
+
+        def shown(value: object) -> str:
+            return f"{value:.3f}" if isinstance(value, float) else str(value)
+
         out.print(
             f"model validation ({row['model_version']}, scores at {row['snapshot_date']}): "
-            f"{row['status']}; users {row['users']}, bads {row['bads']}, Gini {row['gini']} "
-            f"({row['gini_low']} to {row['gini_high']}), oracle Gini {row['oracle_gini']}"
+            f"{row['status']}; users {row['users']}, bads {row['bads']}, Gini "
+            f"{shown(row['gini'])} ({shown(row['gini_low'])} to {shown(row['gini_high'])}), "
+            f"oracle Gini {shown(row['oracle_gini'])}"
         )
     md, js = write_result(result, output)
     console.print(f"written: {md}, {js}")
