@@ -230,13 +230,19 @@ def _remove(path: Path) -> None:
 
 def pause_point(name: str) -> None:
     """A fault-injection point for the kill tests: with ``SESAME_TEST_PAUSE_AT=<name>`` the run
-    says so on stderr and sleeps there (``SESAME_TEST_PAUSE_SECONDS``, default an hour), so a
-    test can kill it at that exact moment. Points: started, ingest, score, checkpoint,
-    publish (before the database's rename), moves (after it)."""
+    says so on stderr and waits there (``SESAME_TEST_PAUSE_SECONDS``, default an hour), so a
+    test can kill it at that exact moment; with ``SESAME_TEST_RESUME_FILE`` it goes on as soon
+    as that file exists (a test resumes it on an event, never after a guessed delay). Points:
+    started, ingest, score, checkpoint, publish (before the database's rename), moves (after)."""
     if os.environ.get("SESAME_TEST_PAUSE_AT") == name:
         sys.stderr.write(f"sesame: paused at {name}\n")
         sys.stderr.flush()
-        time.sleep(float(os.environ.get("SESAME_TEST_PAUSE_SECONDS", "3600")))
+        resume = os.environ.get("SESAME_TEST_RESUME_FILE")
+        deadline = time.monotonic() + float(os.environ.get("SESAME_TEST_PAUSE_SECONDS", "3600"))
+        while time.monotonic() < deadline:
+            if resume is not None and Path(resume).exists():
+                return
+            time.sleep(0.05)
 
 
 def attach_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:

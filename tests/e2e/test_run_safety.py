@@ -302,22 +302,25 @@ def test_a_run_killed_during_start_up_changes_nothing(scene: Scene, tmp_path: Pa
 
 
 def paused_run(
-    scene: Scene, warehouse: Path, tmp_path: Path, seconds: int
-) -> tuple[subprocess.Popen[bytes], Path]:
-    """A first run, holding the warehouse lock paused in its scoring for ``seconds``."""
+    scene: Scene, warehouse: Path, tmp_path: Path
+) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """A first run, holding the warehouse lock paused in its scoring until the returned resume
+    file exists (an event the test makes, not a delay that a slow machine could outlast)."""
     log = tmp_path / "first.log"
+    resume = tmp_path / "resume-first"
     environment = env(
-        scene.api_url, SESAME_TEST_PAUSE_AT="score", SESAME_TEST_PAUSE_SECONDS=str(seconds)
+        scene.api_url, SESAME_TEST_PAUSE_AT="score", SESAME_TEST_RESUME_FILE=str(resume)
     )
     first = spawn(warehouse, scene.exports, log, environment)
     wait_for(log, "paused at score", first)
-    return first, log
+    return first, log, resume
 
 
 def test_two_runs_at_once_one_runs_the_other_is_refused(scene: Scene, tmp_path: Path) -> None:
     warehouse = fresh_copy(scene, tmp_path)
-    first, log = paused_run(scene, warehouse, tmp_path, seconds=5)
-    second = run(warehouse, scene.exports, scene.api_url)
+    first, log, resume = paused_run(scene, warehouse, tmp_path)
+    second = run(warehouse, scene.exports, scene.api_url)  # the first holds the lock throughout
+    resume.touch()
     assert second.returncode == 4
     assert "another sesame run is writing" in second.stderr
     assert first.wait(timeout=300) == 0, log.read_text()
@@ -328,11 +331,15 @@ def test_two_runs_at_once_one_runs_the_other_is_refused(scene: Scene, tmp_path: 
 
 def test_a_second_run_can_wait_for_the_first(scene: Scene, tmp_path: Path) -> None:
     warehouse = fresh_copy(scene, tmp_path)
-    first, log = paused_run(scene, warehouse, tmp_path, seconds=3)
-    second = run(warehouse, scene.exports, scene.api_url, SESAME_LOCK_WAIT_SECONDS="120")
+    first, log, resume = paused_run(scene, warehouse, tmp_path)
+    second_log = tmp_path / "second.log"
+    second = spawn(
+        warehouse, scene.exports, second_log, env(scene.api_url, SESAME_LOCK_WAIT_SECONDS="300")
+    )
+    wait_for(second_log, "waiting for it", second)  # the second is waiting on the lock ...
+    resume.touch()  # ... when the first goes on
     assert first.wait(timeout=300) == 0, log.read_text()
-    assert second.returncode == 0, second.stderr
-    assert "waiting for it" in second.stderr
+    assert second.wait(timeout=300) == 0, second_log.read_text()
     assert query(warehouse, "select count(*) from runs").item() == 3
 
 
