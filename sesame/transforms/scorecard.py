@@ -21,6 +21,7 @@ import polars as pl
 
 from sesame.reason_codes import ADVERSE_FACTS
 from sesame.settings import PACKAGE_DIR
+from sesame.transforms.directions import check_directions
 from sesame.transforms.tiers import benefits_expr, tier_expr
 
 # The champion: the card the nightly publishes (fitted by `make fit`); v1 is the hand-set card
@@ -223,7 +224,7 @@ def load_scorecard(path: Path = DEFAULT_SCORECARD) -> Scorecard:
             )
         )
     calibration = data.get("calibration")
-    return Scorecard(
+    card = Scorecard(
         model_version=f"{data['model_version']}+{card_digest(data)[:8]}",
         base_points=float(data["base_points"]),
         characteristics=tuple(characteristics),
@@ -237,6 +238,11 @@ def load_scorecard(path: Path = DEFAULT_SCORECARD) -> Scorecard:
         metadata=dict(data.get("metadata", {})),
         name=data["model_version"],
     )
+    try:  # a card may weigh the contract's directions as it likes, never against them
+        check_directions(card)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    return card
 
 
 def predicted_bad_rate_expr(card: Scorecard, score: pl.Expr) -> pl.Expr:
