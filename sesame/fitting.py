@@ -707,8 +707,8 @@ def _fit_once(
     with tempfile.TemporaryDirectory() as scratch:
         candidate = Path(scratch) / out.name
         candidate.write_text(text)
-        card = load_scorecard(candidate)
-        try:
+        try:  # load_scorecard checks the required directions too
+            card = load_scorecard(candidate)
             check_directions(card)
         except ValueError as error:
             raise FitError(f"the fitted card breaks a required direction: {error}") from None

@@ -629,7 +629,18 @@ def _latest_scored_date(con: Any) -> date:
 
 
 def _challenger_option(path: Path | None) -> dict[str, Any]:
-    return {} if path is None else {"challenger_card": path}
+    """``--challenger``: a card that loads (checked before any run starts), or nothing."""
+    if path is None:
+        return {}
+    from sesame.transforms.scorecard import load_scorecard
+
+    if not path.is_file():
+        raise UsageError(f"--challenger {path}: no such card file")
+    try:
+        load_scorecard(path)
+    except (ValueError, KeyError, OSError) as error:
+        raise UsageError(f"--challenger {path}: not a valid scorecard: {error}") from None
+    return {"challenger_card": path}
 
 
 @app.command()
