@@ -330,18 +330,7 @@ def _fitted(
     missing = None
     if entry.missing is not None:
         missing = fitted_missing - worst if fitted_missing is not None else 0.0
-    fitted = Characteristic(
-        name=name,
-        dimension=entry.dimension,
-        reason_code=entry.reason_code,
-        description=entry.description,
-        action=entry.action,
-        why=entry.why,
-        bins=bins,
-        missing=missing,
-        actionable=entry.actionable,
-    )
-    return fitted, worst
+    return replace(entry, bins=bins, missing=missing), worst
 
 
 def _edge(split: float, integer: bool) -> float:
@@ -604,19 +593,7 @@ def _fit_once(
                 contract_steps[name] = steps
                 _progress(on_progress, f"contract steps: {name} {', '.join(steps)} point(s)")
             base_points += worst
-        characteristics.append(
-            Characteristic(
-                name=name,
-                dimension=entry.dimension,
-                reason_code=entry.reason_code,
-                description=entry.description,
-                action=entry.action,
-                why=entry.why,
-                bins=bins,
-                missing=missing,
-                actionable=entry.actionable,
-            )
-        )
+        characteristics.append(replace(entry, bins=bins, missing=missing))
     min_score = round(base_points)
     max_score = round(base_points + sum(c.best_points for c in characteristics))
     if min_score < SCORE_MIN or max_score > SCORE_MAX:

@@ -177,12 +177,7 @@ def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> 
             {"performance_end": performance_end(snapshot), "snapshot_date": snapshot},
         ).fetchall()[0][0]
     )
-    if _has_table(con, "validation_outcomes"):
-        stored = con.sql(
-            "select user_id, outcome, worst_days_past_due, has_credit_bill_due "
-            "from validation_outcomes where snapshot_date = $s and basis = $basis",
-            params={"s": snapshot, "basis": basis},
-        ).pl()
+    if _has_table(con, "validation_outcome_bases"):
         known = con.execute(
             "select count(*) from validation_outcome_bases where snapshot_date = $s "
             "and basis = $basis",
@@ -190,7 +185,11 @@ def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> 
         ).fetchall()[0][0]
         if known:
             log.info("validation: the outcomes of %s are those stored, inputs unchanged", snapshot)
-            return stored
+            return con.sql(
+                "select user_id, outcome, worst_days_past_due, has_credit_bill_due "
+                "from validation_outcomes where snapshot_date = $s and basis = $basis",
+                params={"s": snapshot, "basis": basis},
+            ).pl()
     log.info("validation: outcomes of %s (12 months to %s)", snapshot, performance_end(snapshot))
     table = materialize_outcomes(con, snapshot)
     outcomes = con.table(table).pl()

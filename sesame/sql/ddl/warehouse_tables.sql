@@ -120,21 +120,7 @@ create table if not exists refresh_day_scores (
 alter table runs add column if not exists error varchar;
 alter table runs add column if not exists step_seconds json;
 
--- A challenger card's snapshots (contract section 5): the columns of score_snapshots, scored by
--- another card on the same requests; never published (published_score is NULL).
-create table if not exists challenger_snapshots (
-    user_id bigint not null,
-    snapshot_date date not null,
-    score integer,
-    credit_history double,
-    identity double,
-    capacity double,
-    behavior double,
-    relationships double,
-    tier varchar not null,
-    benefits varchar[] not null,
-    published_score integer,
-    reasons varchar[] not null,
-    model_version varchar not null,
-    run_id varchar not null
-);
+-- A challenger card's snapshots (contract section 5): the columns of score_snapshots (so they
+-- have one home), scored by another card on the same requests; never published
+-- (published_score is NULL).
+create table if not exists challenger_snapshots as from score_snapshots limit 0;
