@@ -123,4 +123,6 @@ alter table runs add column if not exists step_seconds json;
 -- A challenger card's snapshots (contract section 5): the columns of score_snapshots (so they
 -- have one home), scored by another card on the same requests; never published
 -- (published_score is NULL).
-create table if not exists challenger_snapshots as from score_snapshots limit 0;
+create table if not exists challenger_snapshots as
+select * from score_snapshots
+where false;
