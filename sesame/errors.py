@@ -78,3 +78,33 @@ class UsageError(SesameError):
     """A command was called with values that cannot work."""
 
     exit_code = 2
+
+
+class WarehouseDamagedError(SesameError):
+    """The published warehouse file fails DuckDB's checksums or cannot be opened: nothing was
+    published, and the way back is ``sesame restore`` or ``sesame rebuild``."""
+
+    exit_code = 7
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the warehouse {path} is damaged ({detail}); nothing was published. Bring back the "
+            "last good file with `sesame restore` (`sesame restore --list` shows them), or "
+            "recreate it from the exports and the Parquet snapshot copies with `sesame rebuild`"
+        )
+
+
+class DiskFullError(SesameError):
+    """A write failed for want of room: names the step and the path; nothing was published."""
+
+    exit_code = 8
+
+    def __init__(self, step: str, path: str, detail: str) -> None:
+        self.step = step
+        self.path = path
+        super().__init__(
+            f"no room to write {path} during {step} ({detail}); nothing was published and the "
+            "partial copy was removed. Free space there (the run needs about twice the "
+            "warehouse's size) and run again"
+        )

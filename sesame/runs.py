@@ -24,13 +24,14 @@ from typing import Any
 import duckdb
 
 from sesame import __version__
+from sesame.errors import DiskFullError
 from sesame.freshness import TableFreshness
 from sesame.ingest import TableIngest
 from sesame.reports import ReportSummary
 from sesame.schema import CONTRACT_VERSION
 from sesame.scoring import DateResult
 from sesame.settings import Settings
-from sesame.warehouse import PRIVATE_FILE, ensure_private_dir
+from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, no_room
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,13 @@ class RunSummary:
         if settings is not None:
             write_run_log(settings, self.row("running"))
         started = time.perf_counter()
-        yield
+        try:
+            yield
+        except (OSError, duckdb.Error) as error:
+            full = no_room(error)
+            if full is None:
+                raise
+            raise DiskFullError(name, *full) from None
         self.steps[name] = round(self.steps.get(name, 0.0) + time.perf_counter() - started, 3)
         log.info("step %s done in %.1f s", name, self.steps[name])
 

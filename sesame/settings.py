@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     lock_wait_seconds: float = Field(
         default=0, ge=0, description="seconds a run waits for another run to finish (0: refuse)"
     )
+    # Reading every table of the copy before publishing makes DuckDB check every block's
+    # checksum: a damaged block is never published again. Measured: 1.3 s for a 160 MB file.
+    verify_before_publish: bool = Field(
+        default=True, description="read every table of the copy before publishing it"
+    )
+    # Each publish keeps the file it replaces (a hard link: no copy, but its blocks stay on
+    # disk): two nights to go back to when a damaged or wrong night is found in the morning.
+    backups_kept: int = Field(
+        default=2, ge=0, description="published warehouse files kept as backups (sesame restore)"
+    )
     io_retries: int = Field(
         default=2, ge=0, description="retries of a step that failed reading or writing files"
     )

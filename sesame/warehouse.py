@@ -10,22 +10,30 @@ DuckDB's v1.5.0 storage format so that the DuckDB CLI from PyPI can open it too.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
 import traceback
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
-from sesame.errors import SesameError, WarehouseBusyError
+from sesame.errors import (
+    DiskFullError,
+    SesameError,
+    UsageError,
+    WarehouseBusyError,
+    WarehouseDamagedError,
+)
 from sesame.settings import Settings
 from sesame.sqlmodels import run_script
 
@@ -100,6 +108,9 @@ def building(
     run_id: str,
     steps: dict[str, float] | None = None,
     moves: list[tuple[Path, Path]] | None = None,
+    *,
+    fresh: bool = False,
+    backup_label: str = "",
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a private copy of the warehouse, published when the block succeeds.
 
@@ -107,7 +118,12 @@ def building(
     the block writes aside (Parquet copies, report folders): they move in place right after the
     database, under a journal, so a run killed in between is completed by the next run. On any
     exception the copy and the aside files are thrown away; the published warehouse is
-    untouched. ``steps`` receives the seconds the copy and the publishing took.
+    untouched. Before publishing, every table of the copy is read once (DuckDB checks each
+    block's checksum), so a damaged block is never published again; the file it replaces is
+    kept as a backup (``settings.backups_kept``). ``fresh``: start from an empty database
+    instead of a copy (``sesame rebuild``); ``backup_label`` names the backup of the file it
+    replaces as one set aside by that command (kept until its user removes it). ``steps``
+    receives the seconds the copy, the verification and the publishing took.
     """
     started = time.perf_counter()
     moves = moves if moves is not None else []
@@ -116,28 +132,44 @@ def building(
     recover(settings)
     published = settings.database_path()
     aside = root / f"{ASIDE_PREFIX}{run_id}"
-    if published.exists():
-        shutil.copyfile(published, aside)
-        log.info(
-            "copied the warehouse (%s MB) aside in %.1f s",
-            f"{aside.stat().st_size / 1e6:,.0f}",
-            time.perf_counter() - started,
-        )
-    if steps is not None:
-        steps["copy warehouse"] = round(time.perf_counter() - started, 3)
-    con = duckdb.connect()
+    con: duckdb.DuckDBPyConnection | None = None
+    step = "copy warehouse"
     try:
+        if published.exists() and not fresh:
+            shutil.copyfile(published, aside)
+            log.info(
+                "copied the warehouse (%s MB) aside in %.1f s",
+                f"{aside.stat().st_size / 1e6:,.0f}",
+                time.perf_counter() - started,
+            )
+        if steps is not None:
+            steps["copy warehouse"] = round(time.perf_counter() - started, 3)
+        step = "open the warehouse copy"
+        con = duckdb.connect()
         configure(con, settings, temp_dir)
         attach_copy(con, aside)
         run_script(con, "ddl/warehouse_tables")
         _BUILDING[run_id] = con
+        step = "the run"
         yield con
+        step = "checkpoint"
         pause_point("checkpoint")
         con.execute("checkpoint")
         con.execute("use memory")
         con.execute(f"detach {ALIAS}")
-    except BaseException as error:
         con.close()
+        step = "verify"
+        verified = time.perf_counter()
+        if settings.verify_before_publish:
+            verify_database(aside, shown_as=published)
+            if steps is not None:
+                steps["verify"] = round(time.perf_counter() - verified, 3)
+    except BaseException as error:
+        if con is not None:
+            con.close()
+            # the error's traceback keeps this frame, and with it any local: no connection in
+            # it, or DuckDB's bindings report it as leaked when the interpreter exits
+            con = None
         aside.unlink(missing_ok=True)
         Path(f"{aside}.wal").unlink(missing_ok=True)
         for temporary, _ in moves:
@@ -145,26 +177,116 @@ def building(
         # frames below hold the connection and the orchestrator keeps the error: free them,
         # or DuckDB's bindings report the connection as leaked when the interpreter exits
         traceback.clear_frames(error.__traceback__)
-        raise
+        explained = _explain(error, step, aside, published)
+        if explained is None:
+            raise
+        raise explained from None
     finally:
         _BUILDING.pop(run_id, None)
-    con.close()
     started = time.perf_counter()
-    os.chmod(aside, PRIVATE_FILE)
-    _fsync(aside)
-    _publish(root, run_id, aside, published, moves)
+    try:
+        os.chmod(aside, PRIVATE_FILE)
+        _fsync(aside)
+        _publish(root, run_id, aside, published, moves, settings.backups_kept, backup_label)
+    except OSError as error:
+        full = no_room(error)
+        if full is None or not aside.exists():
+            raise
+        aside.unlink(missing_ok=True)
+        raise DiskFullError("publish", full[0], full[1]) from None
     if steps is not None:
         steps["publish"] = round(time.perf_counter() - started, 3)
+
+
+# DuckDB's words for a file that fails its checksums or ends early
+DAMAGE_MARKERS = (
+    "Corrupt database file",
+    "Could not read enough bytes",
+    "checksum",
+    "not a valid DuckDB database",
+)
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether a DuckDB error says that a database file is damaged."""
+    return isinstance(error, duckdb.Error) and any(m in str(error) for m in DAMAGE_MARKERS)
+
+
+def no_room(error: BaseException) -> tuple[str, str] | None:
+    """(path, detail) when ``error`` is a write that failed for want of room, else None:
+    an ``OSError`` with ENOSPC, EDQUOT or EFBIG, or DuckDB's IO error carrying the same."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        # a copy names its source first and what it was writing second
+        return str(error.filename2 or error.filename or "?"), os.strerror(error.errno)
+    if isinstance(error, duckdb.Error):
+        text = str(error)
+        for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            if os.strerror(code) in text:
+                quoted = re.search(r'"([^"]+)"', text)
+                return (quoted.group(1) if quoted else "?"), os.strerror(code)
+    return None
+
+
+def _explain(error: BaseException, step: str, aside: Path, published: Path) -> SesameError | None:
+    """A failure of the copy said as what it means for the published warehouse: damage to
+    the published file (the copy is byte for byte the same) or a full disk; else None."""
+    if isinstance(error, SesameError):
+        return None
+    if is_damage(error):
+        detail = str(error).replace(str(aside), str(published)).splitlines()[0]
+        return WarehouseDamagedError(str(published), detail)
+    full = no_room(error)
+    if full is not None:
+        return DiskFullError(step, full[0], full[1])
+    return None
+
+
+def verify_database(path: Path, *, shown_as: Path | None = None) -> None:
+    """Reads every column of every table of the DuckDB file at ``path`` once, so that DuckDB
+    checks every block's checksum; raises ``WarehouseDamagedError`` naming the first table
+    that fails (and the file as ``shown_as``: the published file a copy was made from)."""
+    name = str(shown_as or path)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        if not is_damage(error):
+            raise
+        raise WarehouseDamagedError(name, str(error).replace(str(path), name)) from None
+    try:
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "order by table_name"
+        ).fetchall()
+        for (table,) in tables:
+            try:
+                # hash(t) is the row: every column's blocks are read and checked
+                con.execute(f'select count(*), bit_xor(hash(t)) from "{table}" as t').fetchall()
+            except duckdb.Error as error:
+                if not is_damage(error):
+                    raise
+                detail = str(error).replace(str(path), name).splitlines()[0]
+                raise WarehouseDamagedError(name, f"table {table}: {detail}") from None
+    finally:
+        con.close()
 
 
 JOURNAL_PREFIX = ".publish-"
 
 
 def _publish(
-    root: Path, run_id: str, aside: Path, published: Path, moves: list[tuple[Path, Path]]
+    root: Path,
+    run_id: str,
+    aside: Path,
+    published: Path,
+    moves: list[tuple[Path, Path]],
+    backups_kept: int,
+    backup_label: str = "",
 ) -> None:
-    """Replaces the database, then moves the aside files in place. A journal written first
-    lets the next run finish the moves if this process dies after the database's rename."""
+    """Keeps the file being replaced as a backup (a hard link: no copy), replaces the
+    database, then moves the aside files in place. A journal written first lets the next run
+    finish the moves if this process dies after the database's rename."""
+    if backups_kept > 0 or backup_label:
+        keep_backup(root, published, backup_label)
     journal = root / f"{JOURNAL_PREFIX}{run_id}.json"
     temporary = journal.with_suffix(".tmp")
     temporary.write_text(
@@ -180,6 +302,54 @@ def _publish(
     pause_point("moves")
     move_into_place(moves)
     journal.unlink()
+    prune_backups(root, backups_kept)
+
+
+BACKUP_DIR = "backups"
+BACKUP_SUFFIX = ".duckdb"
+
+
+def backup_dir(root: Path) -> Path:
+    return root / BACKUP_DIR
+
+
+def keep_backup(root: Path, published: Path, label: str = "") -> Path | None:
+    """Keeps the published file as ``backups/sesame-<its UTC time><label>.duckdb``. Runs never
+    write the published file in place (they publish a new file over it), so a hard link to it
+    stays the file as it was published, at no cost in time; where links are not possible
+    (another file system), it is copied. None when there is no published file."""
+    if not published.exists():
+        return None
+    folder = ensure_private_dir(backup_dir(root))
+    stamp = datetime.fromtimestamp(published.stat().st_mtime, UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    backup = folder / f"sesame-{stamp}{label}{BACKUP_SUFFIX}"
+    if backup.exists():
+        return backup  # kept already (a run that stopped after keeping it)
+    try:
+        os.link(published, backup)
+    except OSError:
+        temporary = folder / f".copy-{backup.name}"
+        shutil.copyfile(published, temporary)
+        os.chmod(temporary, PRIVATE_FILE)
+        os.replace(temporary, backup)
+    _fsync_dir(folder)
+    return backup
+
+
+def backups(root: Path) -> list[Path]:
+    """The kept backups, newest first."""
+    folder = backup_dir(root)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"sesame-*{BACKUP_SUFFIX}"), key=lambda p: p.name, reverse=True)
+
+
+def prune_backups(root: Path, kept: int) -> None:
+    """Removes all but the ``kept`` newest run backups (those a restore or a rebuild set aside,
+    named ``...-before-*``, stay until their user removes them)."""
+    rotating = [b for b in backups(root) if "-before-" not in b.name]
+    for old in rotating[kept:]:
+        old.unlink(missing_ok=True)
 
 
 def move_into_place(moves: list[tuple[Path, Path]]) -> None:
@@ -216,6 +386,7 @@ def recover(settings: Settings) -> None:
         *root.glob("score_snapshots/*/.data-*.parquet"),
         *root.glob("reports/.building-*"),
         *root.glob("reports/.replaced-*"),
+        *root.glob(f"{BACKUP_DIR}/.copy-*"),
     ]
     for path in stale:
         _remove(path)
@@ -266,7 +437,7 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published warehouse (for sql, explain, tests)."""
     path = settings.database_path()
     if not path.exists():
-        raise SesameError(
+        raise UsageError(
             f"no warehouse at {path}: run `sesame nightly --warehouse {settings.warehouse}` first"
         )
     con = duckdb.connect(str(path), read_only=True)

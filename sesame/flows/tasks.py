@@ -20,6 +20,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from sesame import recovery
 from sesame.errors import SesameError
 from sesame.freshness import TableFreshness, check_freshness, limits_from_settings
 from sesame.ingest import TableIngest, ingest_exports
@@ -40,15 +41,18 @@ from sesame.scoring import (
 )
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard
-from sesame.warehouse import building_connection, write_snapshot_partitions
+from sesame.warehouse import building_connection, no_room, write_snapshot_partitions
 
 IO_RETRY_DELAYS = [2.0, 10.0]  # seconds before the first and later retries
 
 
 def transient_io_error(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry condition: an operating-system error, never a data error of sesame's."""
+    """Retry condition: an operating-system error, never a data error of sesame's, nor a
+    full disk (a retry would only fill it again)."""
     error = state.data
-    return isinstance(error, OSError) and not isinstance(error, SesameError)
+    return (
+        isinstance(error, OSError) and not isinstance(error, SesameError) and no_room(error) is None
+    )
 
 
 def io_task(name: str, **options: Any) -> Any:
@@ -159,3 +163,16 @@ def reports(run_id: str, settings: Settings, card: Scorecard, report_date: date)
 def report_files(run_id: str, settings: Settings, report_date: date) -> Path:
     """Writes the reports' CSV, Parquet and HTML aside, to be moved in place on publish."""
     return write_report_files(building_connection(run_id), settings, report_date, run_id)
+
+
+@task(name="carry the runs of the replaced warehouse", cache_policy=NO_CACHE)
+def carry_runs(run_id: str, settings: Settings) -> int:
+    """A rebuild keeps the audit trail of the file it replaces, when its ``runs`` still read."""
+    return recovery.carry_runs(building_connection(run_id), settings.database_path())
+
+
+@io_task("put back the published snapshots")
+def put_back_snapshots(run_id: str, settings: Settings, snapshot_date: date) -> DateResult:
+    """A rebuild's date: the published snapshots from their Parquet copy replace the rows the
+    rebuild scored again."""
+    return recovery.put_back_kept_snapshots(building_connection(run_id), settings, snapshot_date)
