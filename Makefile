@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-10-31
 WAREHOUSE ?= warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format lock docs update-golden sample bench bench-model fit clean
+.PHONY: help setup run test check lint format lock docs update-golden sample bench bench-model fit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ run: setup ## run the nightly job on the bundled sample into warehouse/
 
 test: setup lint ## lint, then run the whole test suite
 	$(BIN)/pytest
+
+check: setup lint ## the inner loop: lint, then the unit and SQL tests without Prefect (about 4 minutes)
+	$(BIN)/pytest tests/unit tests/sql -m "not prefect" -q
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check sesame tests benchmarks

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
-from sesame.errors import SesameError
+from sesame.errors import UsageError
 from sesame.scoring import FEATURE_MODELS, date_parameters, in_range
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize
@@ -105,7 +105,7 @@ def _latest(
     ).pl()
     if found.is_empty():
         when = f" on or before {as_of}" if as_of else ""
-        raise SesameError(f"user {user_id} has no snapshot{when} in this warehouse")
+        raise UsageError(f"user {user_id} has no snapshot{when} in this warehouse")
     snapshot = found.row(0, named=True)
     aggregates = con.sql(
         "select * from dimension_aggregates where user_id = $user_id "

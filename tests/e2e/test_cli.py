@@ -95,17 +95,44 @@ def test_sql_is_read_only(warehouse: Settings, statement: str) -> None:
     result = sesame("sql", statement, "--warehouse", str(warehouse.warehouse))
     assert result.returncode == 2
     keyword = statement.split()[0].upper()
-    expected = "exactly one statement" if ";" in statement else f"{keyword} is refused"
+    expected = "exactly one statement" if ";" in statement else f"read-only: {keyword}"
     assert expected in result.stderr, result.stderr
+    assert ";" in statement or "is refused" in result.stderr
     assert warehouse.database_path().read_bytes() == before
+
+
+def test_sql_names_the_kind_of_a_write_hidden_behind_with(warehouse: Settings) -> None:
+    before = warehouse.database_path().read_bytes()
+    query = "with x as (select 1) delete from runs"
+    result = sesame("sql", query, "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 2
+    assert "WITH (a DELETE statement) is refused" in result.stderr
+    assert "use SELECT, WITH" not in result.stderr  # WITH is not offered as if it were allowed
+    assert warehouse.database_path().read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("selct 1", "does not parse"),  # a typo
+        ("select * from no_such_table", "the query failed"),  # an unknown table
+        ("select no_such_column from runs", "the query failed"),
+    ],
+)
+def test_a_mistake_in_the_query_is_a_usage_error(
+    warehouse: Settings, query: str, says: str
+) -> None:
+    result = sesame("sql", query, "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "unexpected" not in result.stderr
 
 
 def test_sql_cannot_read_files_outside_the_warehouse(warehouse: Settings) -> None:
     result = sesame(
         "sql", "select * from read_csv('/etc/passwd')", "--warehouse", str(warehouse.warehouse)
     )
-    assert result.returncode != 0
-    assert "Permission" in result.stderr or "permission" in result.stderr
+    assert result.returncode == 2
+    assert "reads only the warehouse" in result.stderr and "Permission" in result.stderr
 
 
 def test_sql_prints_data_as_data(warehouse: Settings) -> None:
@@ -123,7 +150,7 @@ def test_sql_prints_data_as_data(warehouse: Settings) -> None:
 
 def test_sql_without_a_warehouse_says_how_to_make_one(tmp_path: Path) -> None:
     result = sesame("sql", "select 1", "--warehouse", str(tmp_path / "none"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "sesame nightly" in result.stderr
 
 
@@ -145,12 +172,22 @@ def test_explain_as_of_an_earlier_date(warehouse: Settings) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "on 2026-05-31" in result.stdout
+    # which date is shown, and why
+    assert "no snapshot on 2026-06-15: the latest before it, 2026-05-31, is shown" in result.stdout
 
 
 def test_explain_unknown_user_is_a_clear_error(warehouse: Settings) -> None:
     result = sesame("explain", "999", "--warehouse", str(warehouse.warehouse))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "user 999 has no snapshot" in result.stderr
+
+
+def test_today_is_refused_as_a_snapshot_date(warehouse: Settings) -> None:
+    today = date.today().isoformat()
+    for command in (["nightly", "--as-of", today], ["backfill", "--start", today, "--end", today]):
+        result = sesame(*command, "--warehouse", str(warehouse.warehouse))
+        assert result.returncode == 2, result.stderr
+        assert f"{today} is today: a snapshot needs the day to be over" in result.stderr
 
 
 def test_bad_date_is_a_usage_error(warehouse: Settings) -> None:
