@@ -130,7 +130,8 @@ def _settings(
         raise UsageError(f"bad setting: {problems}") from None
 
 
-def _date(value: str | None, option: str) -> date:
+def _date(value: str | None, option: str, *, allow_today: bool = False) -> date:
+    """A date option; ``allow_today`` for the commands that only read (explain, validate)."""
     if value is None:
         return date.today() - timedelta(days=1)
     if len(value) != 10:
@@ -141,6 +142,11 @@ def _date(value: str | None, option: str) -> date:
         raise UsageError(f"{option} {value!r} is not a valid date (YYYY-MM-DD)") from error
     if day > date.today():
         raise UsageError(f"{option} {day} is in the future: a snapshot needs the day to be over")
+    if day == date.today() and not allow_today:
+        raise UsageError(
+            f"{option} {day} is today: a snapshot needs the day to be over (yesterday, "
+            "the default, is the latest date a run can score)"
+        )
     return day
 
 
@@ -208,6 +214,7 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
     from sesame.cluster import check_cluster, is_distributed
     from sesame.flows.prefect_env import configure_prefect, prefect_api
 
+    _check_paths(kind, settings)  # before Prefect starts (10-30 s) and before anything is created
     distributed = kind != "report" and is_distributed(settings)  # reports score nothing
     if distributed:
         if not _VERBOSE["on"]:  # Dask logs each worker's start and stop at INFO
@@ -216,15 +223,33 @@ def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
 
     configure_prefect(settings)
     with prefect_api(services=False):
-        from sesame.flows.nightly import backfill_flow, ingest_flow, nightly_flow, report_flow
+        from sesame.flows.nightly import (
+            backfill_flow,
+            ingest_flow,
+            nightly_flow,
+            rebuild_flow,
+            report_flow,
+        )
 
         flows: dict[str, Any] = {
+            "rebuild": rebuild_flow,
             "nightly": nightly_flow,
             "backfill": backfill_flow,
             "report": report_flow,
             "ingest": ingest_flow,
         }
         return flows[kind](settings=settings, **parameters)
+
+
+def _check_paths(kind: str, settings: Settings) -> None:
+    """Refuses a missing export or warehouse folder at once, creating nothing (exit 2)."""
+    if kind != "report" and not settings.input.is_dir():
+        what = "no such directory" if not settings.input.exists() else "not a directory"
+        raise UsageError(
+            f"--input {settings.input}: {what} (the export directory, one folder per table)"
+        )
+    if settings.warehouse.exists() and not settings.warehouse.is_dir():
+        raise UsageError(f"--warehouse {settings.warehouse}: not a directory")
 
 
 @app.command()
@@ -377,39 +402,73 @@ class Format(StrEnum):
 def sql(
     query: Annotated[str, typer.Argument(help="one read-only query (select, with, describe...)")],
     warehouse: WarehouseOption = None,
-    output: Annotated[Format, typer.Option("--format", help="how to print")] = Format.table,
-    limit: Annotated[int, typer.Option("--max-rows", help="rows printed as a table")] = 100,
+    output_format: Annotated[
+        Format | None,
+        typer.Option("--format", help="how to print \\[default: table; csv with --output]"),
+    ] = None,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-rows",
+            min=1,
+            help="most rows printed (table, json, csv to the terminal; stderr says when more "
+            "were cut); --output takes every row",
+        ),
+    ] = 10_000,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="write every row as CSV to FILE (private, 0600; whole or not at all), "
+            "not in the warehouse",
+        ),
+    ] = None,
+    timeout: Annotated[
+        int, typer.Option("--timeout", min=1, help="seconds before the query is stopped")
+    ] = 300,
 ) -> None:
-    """Run a query on the warehouse read-only and print the result."""
+    """Run a query on the warehouse read-only and print the result (within a time limit, the
+    memory limit and a row cap; it spills outside the warehouse)."""
+    from sesame.adhoc import csv_text, fetch_rows, write_csv
+
+    settings = _settings(warehouse)
+    if output_file is not None:
+        if output_format not in (None, Format.csv):
+            raise UsageError(
+                f"--output writes CSV; --format {output_format} prints to the terminal: "
+                "use --format csv (or leave --format out) with --output"
+            )
+        rows = write_csv(settings, query, output_file, timeout=timeout)
+        err.print(Text(f"{rows:,} row(s) written to {output_file}"), soft_wrap=True)
+        return
     import polars as pl
 
-    from sesame.adhoc import run_query
-
-    frame = pl.from_arrow(run_query(_settings(warehouse), query))
+    result = fetch_rows(settings, query, max_rows=max_rows, timeout=timeout)
+    frame = pl.from_arrow(result.table)
     assert isinstance(frame, pl.DataFrame)
-    if output is Format.csv:
-        sys.stdout.write(_flatten(frame).write_csv())
-        return
-    if output is Format.json:
+    if output_format is Format.csv:
+        sys.stdout.write(csv_text(result.table))
+    elif output_format is Format.json:
         sys.stdout.write(frame.write_json() + "\n")
-        return
-    table = Table(show_lines=False)
-    for name in frame.columns:
-        table.add_column(Text(visible(name)), overflow="fold")
-    for row in frame.head(limit).iter_rows():  # values as text: no markup, no escapes
-        table.add_row(*(Text("NULL" if v is None else visible(str(v), CELL_LIMIT)) for v in row))
-    out.print(table)
-    shown = min(limit, frame.height)
-    out.print(
-        f"{frame.height:,} row(s)" + (f", first {shown} shown" if shown < frame.height else "")
-    )
-
-
-def _flatten(frame: Any) -> Any:
-    import polars as pl
-
-    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
-    return frame.with_columns(pl.col(n).cast(pl.List(pl.String)).list.join("|") for n in lists)
+    else:
+        table = Table(show_lines=False)
+        for name in frame.columns:
+            table.add_column(Text(visible(name)), overflow="fold")
+        for row in frame.iter_rows():  # values as text: no markup, no escapes
+            table.add_row(
+                *(Text("NULL" if v is None else visible(str(v), CELL_LIMIT)) for v in row)
+            )
+        out.print(table)
+        if not result.cut:
+            out.print(f"{frame.height:,} row(s)")
+    if result.cut:
+        err.print(
+            Text(
+                f"first {max_rows:,} of more rows shown; use --max-rows N or "
+                "--format csv --output FILE for all"
+            ),
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -436,7 +495,7 @@ def explain(
     from sesame.warehouse import connect_read_only
 
     settings = _settings(warehouse)
-    day = _date(as_of, "--as-of") if as_of else None
+    day = _date(as_of, "--as-of", allow_today=True) if as_of else None
     card = load_scorecard()
     plan: Plan | None = None
     con = connect_read_only(settings)
@@ -450,6 +509,13 @@ def explain(
     out.print(
         f"[bold]User {user_id}[/bold] on {snap['snapshot_date']} (model {snap['model_version']})"
     )
+    if day is not None and snap["snapshot_date"] != day:
+        out.print(
+            Text(
+                f"no snapshot on {day}: the latest before it, {snap['snapshot_date']}, is shown "
+                "(snapshots exist for the dates scored: each night and the month-ends)"
+            )
+        )
     if snap["score"] is None:
         out.print(
             "score: none, tier unscorable (too little activity in the last 12 months to score)"
@@ -602,7 +668,7 @@ def validate(
     settings = _settings(warehouse, input_dir, **_challenger_option(challenger))
     con = connect_read_only(settings)
     try:
-        day = _date(as_of, "--as-of") if as_of else _latest_scored_date(con)
+        day = _date(as_of, "--as-of", allow_today=True) if as_of else _latest_scored_date(con)
         s = _date(snapshot, "--snapshot") if snapshot else None
         result = validate_models(
             con, settings, [load_scorecard(), *challenger_cards(settings)], day, s
@@ -853,6 +919,86 @@ def fit(
     out.print(f"fingerprint {result.data_fingerprint[:16]}, {result.seconds:.1f} s")
 
 
+@app.command()
+def restore(
+    backup: Annotated[
+        str | None,
+        typer.Argument(help="the backup's file name (see --list) \\[default: the newest good one]"),
+    ] = None,
+    list_backups: Annotated[
+        bool, typer.Option("--list", help="list the kept backups and restore nothing")
+    ] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Publish a kept backup of the warehouse again (each publish keeps the file it replaces,
+    SESAME_BACKUPS_KEPT, default 2). The backup is read in full first; the file it replaces is
+    kept too. No Prefect."""
+    from sesame.recovery import kept_snapshot_dates
+    from sesame.recovery import list_backups as kept_backups
+    from sesame.recovery import restore as put
+
+    settings = _settings(warehouse)
+    if list_backups:
+        kept = kept_backups(settings)
+        out.print(f"{len(kept)} backup(s) in {settings.warehouse / 'backups'}, newest first:")
+        for item in kept:  # one line each: fits a log, a pipe and a narrow terminal
+            latest = item.latest_snapshot or "none (the file does not open)"
+            out.print(
+                Text(
+                    f"{item.name}  published {item.saved_at:%Y-%m-%d %H:%M:%S}  "
+                    f"{item.size_bytes / 1e6:,.1f} MB  latest snapshot {latest}  "
+                    f"last run {item.last_run or '-'}"
+                ),
+                soft_wrap=True,
+            )
+        return
+    restored = put(settings, backup)
+    out.print(
+        f"restored {restored.backup.name} as {settings.database_path()} "
+        f"(latest snapshot {restored.latest_snapshot})",
+        soft_wrap=True,
+    )
+    if restored.replaced is not None:
+        out.print(f"the file it replaced is kept as {restored.replaced.name}", soft_wrap=True)
+    later = [
+        d
+        for d in kept_snapshot_dates(settings)
+        if restored.latest_snapshot is None or d > restored.latest_snapshot
+    ]
+    if later:
+        out.print(
+            f"{len(later)} snapshot date(s) published after it ({later[0]} .. {later[-1]}) are "
+            "only in the Parquet copies (score_snapshots/): `sesame rebuild` puts them back",
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def rebuild(
+    input_dir: InputOption = None,
+    warehouse: WarehouseOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Recreate the warehouse from the exports and the Parquet snapshot copies: every date with
+    a copy is scored again for its features and gets its published snapshots back unchanged,
+    then the reports of the latest. The file it replaces is kept in backups/."""
+    from sesame.recovery import kept_snapshot_dates
+
+    _log_progress(quiet, verbose)
+    settings = _settings(warehouse, input_dir)
+    dates = kept_snapshot_dates(settings)
+    if not dates:
+        raise UsageError(
+            f"no Parquet snapshot copies in {settings.warehouse / 'score_snapshots'}: nothing "
+            "to rebuild from (run `sesame nightly` to start a warehouse)"
+        )
+    summary = _run_flow("rebuild", settings, as_of=dates[-1], dates=dates)
+    if not quiet:
+        _print_summary(summary, settings)
+        _print_reports(summary)
+
+
 def _cluster_phrase(settings: Settings) -> str:
     if settings.workers is not None:
         return f", scoring on a local Dask cluster of {settings.workers} workers"
@@ -864,17 +1010,26 @@ def _cluster_phrase(settings: Settings) -> str:
 def main() -> None:
     """Entry point: files private to the user, errors as one clear line and an exit code a
     scheduler can act on (see the README's exit codes)."""
+    from sesame.flows.prefect_env import exit_code, stop_on_signals, stopping_signal
+
     os.umask(0o077)
+    # SIGTERM (systemd, Kubernetes, kill) stops a run as Ctrl-C does: it unwinds, records the
+    # run as interrupted and stops its Prefect server after it (see sesame.flows.prefect_env)
+    stop_on_signals()
     try:
         app()
     except SesameError as error:
         err.print("[red]error:[/red] ", end="")
         err.print(str(error), soft_wrap=True, markup=False)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]: nothing was published")
-        sys.exit(130)
-    except Exception as error:  # an unexpected failure: one line, the traceback with --verbose
+    except BaseException as error:  # typer turns KeyboardInterrupt into SystemExit(130)
+        stopped_by = stopping_signal(error)
+        if stopped_by is not None:
+            err.print(f"[red]interrupted[/red] ({stopped_by}): nothing was published")
+            sys.exit(exit_code(stopped_by))  # 130 for SIGINT (Ctrl-C), 143 for SIGTERM
+        if not isinstance(error, Exception):
+            raise  # SystemExit (typer's exit codes), GeneratorExit
+        # an unexpected failure: one line, the traceback with --verbose
         if _VERBOSE["on"]:
             err.print_exception()
         err.print("[red]error:[/red] ", end="")

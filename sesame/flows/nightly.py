@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import traceback
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from prefect.runtime import flow_run
 
 from sesame import cluster
 from sesame.flows import tasks
+from sesame.flows.prefect_env import stopping_signal
 from sesame.reports import report_folder
 from sesame.runs import (
     RunSummary,
@@ -86,12 +88,22 @@ def _run_steps(
     run_id = new_run_id(command, as_of)
     summary = RunSummary(run_id, command, as_of, str(settings.warehouse), card.model_version)
     moves: list[tuple[Path, Path]] = []  # written aside, moved in place on publish
+    rebuilding = command == "rebuild"  # a new warehouse, published snapshots put back
     with warehouse_lock(settings):
         write_run_log(settings, summary.row("running"))
         pause_point("started")
         try:
             # no local name for the connection: a failed run's traceback must not hold it
-            with building(settings, run_id, summary.steps, moves):
+            with building(
+                settings,
+                run_id,
+                summary.steps,
+                moves,
+                fresh=rebuilding,
+                backup_label="-before-rebuild" if rebuilding else "",
+            ):
+                if rebuilding:
+                    tasks.carry_runs(run_id, settings)
                 earlier_runs, earlier_logs = read_run_logs(settings, exclude=run_id)
                 insert_runs(building_connection(run_id), earlier_runs)
                 if command != "report":
@@ -114,9 +126,13 @@ def _run_steps(
                     cluster.scoring_runner(settings, dates) as runner,
                 ):
                     for snapshot_date in dates:
-                        summary.dates.append(_score(run_id, settings, card, snapshot_date, runner))
-                with summary.step("parquet copies", settings):
-                    moves += tasks.write_partitions(run_id, settings, dates)
+                        result = _score(run_id, settings, card, snapshot_date, runner)
+                        if rebuilding:  # the features scored again, the published rows kept
+                            result = tasks.put_back_snapshots(run_id, settings, snapshot_date)
+                        summary.dates.append(result)
+                if not rebuilding:  # a rebuild's snapshots are their Parquet copies
+                    with summary.step("parquet copies", settings):
+                        moves += tasks.write_partitions(run_id, settings, dates)
                 if reports:
                     with summary.step("reports", settings):
                         summary.reports = tasks.reports(run_id, settings, card, as_of)
@@ -126,7 +142,13 @@ def _run_steps(
                 summary.record(building_connection(run_id))
         except BaseException as error:
             summary.finished_at = datetime.now()
-            write_run_log(settings, summary.row("failed", _one_line(error)))
+            stopped_by = stopping_signal(error)  # SIGINT, SIGTERM, or None
+            if stopped_by is None:
+                write_run_log(settings, summary.row("failed", _one_line(error)))
+            else:
+                message = f"interrupted ({stopped_by}); nothing was published"
+                write_run_log(settings, summary.row("interrupted", message))
+            _clear_frames_behind(error)
             raise
         remove_run_logs([*earlier_logs, run_log_path(settings, run_id)])
     log.info("published %s in %.1f s", settings.database_path(), summary.seconds)
@@ -166,6 +188,19 @@ def _score(
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"[:1000]
+
+
+def _clear_frames_behind(error: BaseException) -> None:
+    """Frees the frames of the exceptions behind ``error`` (its causes and contexts; building()
+    frees its own). A DuckDB statement stopped by a signal leaves such a chain (the stopped
+    statement, then the rollback's error), Prefect keeps the error, and frames holding the
+    connection at exit make DuckDB's bindings report it as leaked."""
+    seen = {id(error)}
+    behind = error.__cause__ or error.__context__
+    while behind is not None and id(behind) not in seen:
+        seen.add(id(behind))
+        traceback.clear_frames(behind.__traceback__)
+        behind = behind.__cause__ or behind.__context__
 
 
 def _nightly_run_name() -> str:
@@ -230,3 +265,11 @@ def ingest_flow(as_of: date, settings: Settings, accept_changed: list[str]) -> R
 def report_flow(as_of: date, settings: Settings) -> RunSummary:
     """The reports for ``as_of`` again, from the warehouse's snapshots."""
     return _run("report", settings, as_of, [], reports=True)
+
+
+@flow(name="sesame-rebuild", flow_run_name="rebuild {as_of}", validate_parameters=False)
+def rebuild_flow(as_of: date, dates: list[date], settings: Settings) -> RunSummary:
+    """A new warehouse from the exports: every date of ``dates`` (those with a Parquet copy of
+    their snapshots) scored again for its features, its published snapshots put back from the
+    copy, then the reports for ``as_of`` (the latest). The file it replaces is kept."""
+    return _run("rebuild", settings, as_of, sorted(set(dates)), reports=True)

@@ -86,6 +86,10 @@ def prefect_server(
         ],
         env=env,
         stdin=subprocess.DEVNULL,
+        # a session of its own: a signal to sesame's process group (systemd's stop, Ctrl-C in a
+        # terminal) must not stop the server before the flow has unwound and reported to it;
+        # the ``finally`` below stops it after the flow, the kernel if sesame dies first
+        start_new_session=True,
         preexec_fn=lambda: _die_with_parent(parent),
     )
     address = f"http://{host}:{port}"

@@ -1,0 +1,244 @@
+"""SIGTERM and SIGINT stop a run cleanly: what systemd, Kubernetes and Ctrl-C send.
+
+A real ``sesame nightly``, paused in its scoring, gets the signal either to its PID or to its
+whole process group (systemd's default ``KillMode=control-group`` and a terminal's Ctrl-C reach
+every process of the group). It must stop promptly (the README promises 10 s; the tests allow
+60 s and print the time, so a slow machine does not fail them), exit 143 (SIGTERM) or 130
+(SIGINT), record the run as ``interrupted``, leave the published warehouse as it was and leave
+no process behind. Its own Prefect API server (no ``PREFECT_API_URL``) runs in a session of its
+own, so a signal to the group does not stop it before the flow has reported its end to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sesame.flows.prefect_server import prefect_server
+from sesame.synthetic import generate_exports
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the run's children"
+)
+
+E = date(2026, 6, 30)  # the night the signalled runs score
+BASE_DAY = date(2026, 6, 29)  # the night before, already published
+PROJECT = Path(__file__).resolve().parents[2]
+STOP_BOUND_SECONDS = 60.0  # generous: the README promises 10 s; the time measured is printed
+
+
+@dataclass
+class Scene:
+    api_url: str  # a Prefect server for the set-up and the follow-up runs only
+    exports: Path
+    base: Path  # a published warehouse of the night before
+
+
+def env(api_url: str | None, **extra: str) -> dict[str, str]:
+    values = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "SESAME_HISTORY_MONTHS": "1"}
+    values.pop("PREFECT_API_URL", None)
+    if api_url is not None:
+        values["PREFECT_API_URL"] = api_url
+    return values | extra
+
+
+def nightly_command(warehouse: Path, exports: Path, day: date) -> list[str]:
+    where = ["--input", str(exports), "--warehouse", str(warehouse)]
+    return [sys.executable, "-m", "sesame", "nightly", "--as-of", day.isoformat(), *where]
+
+
+def run(
+    warehouse: Path, exports: Path, api_url: str, day: date = E
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        nightly_command(warehouse, exports, day),
+        capture_output=True,
+        text=True,
+        env=env(api_url),
+        cwd=PROJECT,
+        timeout=300,
+    )
+
+
+def wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            pytest.fail(f"the run ended ({process.returncode}) before {text!r}: {log.read_text()}")
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    pytest.fail(f"no {text!r} within {timeout} s: {log.read_text()}")
+
+
+def fingerprint(warehouse: Path) -> dict[str, str]:
+    """Every published file (the database, Parquet copies, reports) and its digest."""
+    published = [warehouse / "sesame.duckdb"]
+    for folder in ("score_snapshots", "reports"):
+        published += [p for p in (warehouse / folder).rglob("*") if p.is_file()]
+    return {
+        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in published
+        if not any(part.startswith(".") for part in p.relative_to(warehouse).parts)
+    }
+
+
+def descendants(pid: int) -> list[int]:
+    """The process's children, their children, and so on (from /proc)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue
+            found += children
+            pending += children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+def run_log_rows(warehouse: Path) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted((warehouse / "run_log").glob("*.json"))]
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
+    root = tmp_path_factory.mktemp("signals")
+    exports = root / "exports"
+    generate_exports(exports, users=300, months=14, seed=3, end=E)
+    with prefect_server(services=False) as api_url:
+        base = root / "base"
+        done = run(base, exports, api_url, day=BASE_DAY)
+        assert done.returncode == 0, done.stderr
+        yield Scene(api_url, exports, base)
+
+
+@dataclass
+class Stopped:
+    warehouse: Path
+    returncode: int
+    stderr: str
+    seconds: float  # from the signal to the run's exit
+
+
+def signalled_run(
+    scene: Scene, tmp_path: Path, signum: signal.Signals, *, to_group: bool
+) -> Stopped:
+    """A nightly run with its own Prefect server, paused in its scoring, sent ``signum`` (to its
+    PID or to its process group); checks it stops within the bound and leaves nothing behind."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(scene.base, warehouse)
+    before = fingerprint(warehouse)
+    log = tmp_path / "run.log"
+    process = subprocess.Popen(
+        nightly_command(warehouse, scene.exports, E),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+        env=env(None, SESAME_TEST_PAUSE_AT="score"),  # no PREFECT_API_URL: its own server
+        cwd=PROJECT,
+        start_new_session=True,  # its own process group, as under systemd or a terminal
+    )
+    try:
+        wait_for(log, "paused at score", process)
+        children = descendants(process.pid)
+        servers = [pid for pid in children if "prefect.server" in command_line(pid)]
+        assert servers, f"the run should have started a Prefect server: {children}"
+        started = time.monotonic()
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            os.kill(process.pid, signum)
+        returncode = process.wait(timeout=STOP_BOUND_SECONDS)
+        seconds = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    where = "process group" if to_group else "PID"
+    print(f"{signum.name} to the {where}: stopped in {seconds:.1f} s")
+    stderr = log.read_text(errors="replace")
+    # the run's children (the Prefect server first) are gone once it has exited
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], stderr
+    assert fingerprint(warehouse) == before, stderr  # byte for byte
+    return Stopped(warehouse, returncode, stderr, seconds)
+
+
+def assert_interrupted(stopped: Stopped, name: str, code: int) -> None:
+    assert stopped.returncode == code, stopped.stderr
+    assert f"interrupted ({name}): nothing was published" in stopped.stderr
+    # no "unexpected" failure, no Prefect client losing its server (the test's Prefect logging
+    # shows its "Crash detected" lines for the flow and task runs the signal stopped)
+    assert "unexpected" not in stopped.stderr, stopped.stderr
+    assert "connect" not in stopped.stderr.lower(), stopped.stderr
+    assert stopped.seconds < STOP_BOUND_SECONDS
+    rows = run_log_rows(stopped.warehouse)
+    assert [row["status"] for row in rows] == ["interrupted"], rows
+    assert rows[0]["error"] == f"interrupted ({name}); nothing was published"
+
+
+def test_sigterm_to_the_pid_stops_the_run_as_interrupted(scene: Scene, tmp_path: Path) -> None:
+    stopped = signalled_run(scene, tmp_path, signal.SIGTERM, to_group=False)
+    assert_interrupted(stopped, "SIGTERM", 143)
+
+
+def test_sigterm_to_the_process_group_stops_the_run_and_its_server_after_it(
+    scene: Scene, tmp_path: Path
+) -> None:
+    stopped = signalled_run(scene, tmp_path, signal.SIGTERM, to_group=True)
+    assert_interrupted(stopped, "SIGTERM", 143)
+    # the next run publishes, and moves the interrupted run's row into ``runs``
+    done = run(stopped.warehouse, scene.exports, scene.api_url)
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(stopped.warehouse / "sesame.duckdb"), read_only=True) as con:
+        runs = con.sql("select status, error from runs order by started_at").fetchall()
+    assert runs == [
+        ("succeeded", None),
+        ("interrupted", "interrupted (SIGTERM); nothing was published"),
+        ("succeeded", None),
+    ]
+
+
+def test_sigint_to_the_process_group_stops_the_run_as_interrupted(
+    scene: Scene, tmp_path: Path
+) -> None:
+    # what Ctrl-C in a terminal does: SIGINT to every process of the foreground group
+    stopped = signalled_run(scene, tmp_path, signal.SIGINT, to_group=True)
+    assert_interrupted(stopped, "SIGINT", 130)
