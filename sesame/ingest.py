@@ -86,6 +86,7 @@ class TableIngest:
     files: int
     rows_read: int
     rows_quarantined: int
+    empty: bool = False  # its folder holds no export file at all: scored without it
 
 
 def discover(input_dir: Path, table: Table) -> list[ExportFile]:
@@ -195,6 +196,7 @@ class TablePlan:
     removed: list[str] = field(default_factory=list)  # accepted changed or gone: rows go first
     refreshed: list[ExportFile] = field(default_factory=list)  # same bytes: new mtime or hash
     changes: list[FileChange] = field(default_factory=list)  # changed or gone, not accepted
+    empty: bool = False  # the table's folder holds no export file at all
 
 
 def content_sha256(path: Path) -> str:
@@ -346,6 +348,7 @@ def plan_ingest(
             first.table, first.delivered.source_file, first.detail, others=len(changes) - 1
         )
     for plan in plans:
+        plan.empty = not discovered[plan.table.name]
         for export in plan.files:
             check_schema(plan.table, export)
     return plans
@@ -844,17 +847,24 @@ def ingest_exports(
     plans = plan_ingest(con, input_dir, run_id, accept_changed)
     results = []
     for plan in plans:
-        results.append(
-            ingest_table(
-                con,
-                plan.table,
-                plan.files,
-                run_id,
-                max_bad_row_share,
-                removed=plan.removed,
-                refreshed=plan.refreshed,
-            )
+        result = ingest_table(
+            con,
+            plan.table,
+            plan.files,
+            run_id,
+            max_bad_row_share,
+            removed=plan.removed,
+            refreshed=plan.refreshed,
         )
+        if plan.empty:
+            log.warning(
+                "table %s: its folder %s holds no export file; scores are computed without it "
+                "(the runs row lists it in empty_tables)",
+                plan.table.name,
+                input_dir / plan.table.name,
+            )
+            result = replace(result, empty=True)
+        results.append(result)
         if plan.files or plan.removed:
             pause_point("ingest")
     with transaction(con):

@@ -56,6 +56,7 @@ RUNS_COLUMNS = (
     "stale_accepted",
     "freshness",
     "validation_warnings",
+    "empty_tables",
 )
 
 
@@ -96,6 +97,11 @@ class RunSummary:
     @property
     def rows_quarantined(self) -> int:
         return sum(t.rows_quarantined for t in self.ingested)
+
+    @property
+    def empty_tables(self) -> list[str]:
+        """The tables whose export folder held no file: the run scored without them."""
+        return [t.table for t in self.ingested if t.empty]
 
     @property
     def seconds(self) -> float:
@@ -156,6 +162,7 @@ class RunSummary:
                 }
             ),
             "validation_warnings": list(self.reports.warnings) if self.reports else [],
+            "empty_tables": self.empty_tables,
         }
 
     def record(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -185,6 +192,8 @@ class RunSummary:
                 "|---|---|",
             ]
             lines += [f"| {tier} | {count} |" for tier, count in sorted(latest.tiers.items())]
+        if self.empty_tables:
+            lines += ["", f"**Empty export folders:** {', '.join(self.empty_tables)}"]
         stale = [f for f in self.freshness.values() if f.is_stale]
         if stale:
             lines += ["", "**Published from stale exports (--allow-stale):** "]
@@ -257,6 +266,7 @@ def read_run_logs(settings: Settings, *, exclude: str) -> tuple[list[dict[str, A
         for column, default in (("stale_accepted", False), ("freshness", "{}")):
             row.setdefault(column, default)  # a run log written before these columns
         row.setdefault("validation_warnings", [])
+        row.setdefault("empty_tables", [])
         rows.append(row)
     return rows, paths
 

@@ -160,6 +160,13 @@ def _print_summary(summary: Any, settings: Settings) -> None:
     if summary.dates:
         days = ", ".join(d.snapshot_date.isoformat() for d in summary.dates)
         out.print(f"scored {len(summary.dates)} date(s): {days}")
+    if summary.empty_tables:
+        out.print(
+            Text(
+                "empty export folders (scored without them): " + ", ".join(summary.empty_tables),
+                style="yellow",
+            )
+        )
     stale = [f for f in summary.freshness.values() if f.is_stale]
     if stale:
         out.print(

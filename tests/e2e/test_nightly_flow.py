@@ -149,3 +149,21 @@ def test_files_made_through_the_python_api_are_private_under_any_umask(
     made = [settings.warehouse, *settings.warehouse.rglob("*")]
     loose = [p for p in made if p.stat().st_mode & 0o077 and ".prefect" not in p.parts]
     assert loose == [], loose[:5]
+
+
+def test_an_empty_table_folder_is_warned_about_and_recorded(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    small_exports().write(settings.input)
+    folder = settings.input / "risk_events"
+    for path in folder.iterdir():
+        path.unlink()  # the folder is there, its exports are not
+    summary = nightly_flow(as_of=D, settings=settings)
+    assert summary.empty_tables == ["risk_events"]
+    assert any(
+        "table risk_events" in r.getMessage() and "holds no export file" in r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING"
+    )
+    runs = pipeline.query(settings, "select empty_tables from runs")
+    assert runs.rows() == [(["risk_events"],)]

@@ -88,12 +88,14 @@ create table if not exists runs (
     step_seconds json,
     stale_accepted boolean,
     freshness json,
-    validation_warnings varchar[]
+    validation_warnings varchar[],
+    empty_tables varchar[]
 );
 -- columns added after the first release: a warehouse made before them gets them empty
 alter table runs add column if not exists stale_accepted boolean;
 alter table runs add column if not exists freshness json;
 alter table runs add column if not exists validation_warnings varchar[];
+alter table runs add column if not exists empty_tables varchar[];
 
 -- What a report date's reports were computed from, where a later date may reuse them: the
 -- stuck reports depend only on the month-end snapshots, so a night that adds no month-end (and
