@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -71,87 +72,96 @@ def snapshots(settings: Settings) -> list[tuple[object, ...]]:
     return pipeline.query(settings, "select * from score_snapshots order by all").rows()
 
 
-def test_verification_names_the_damaged_table(settings: Settings) -> None:
+@dataclass(frozen=True)
+class TwoNights:
+    """A warehouse published by the nights D and D + 1, made once for the module."""
+
+    settings: Settings
+    first: str  # the digest of D's published file (the backup D + 1 kept)
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> TwoNights:
+    root = tmp_path_factory.mktemp("two-nights")
+    settings = small(Settings(warehouse=root / "warehouse", input=root / "exports"))
     small_exports().write(settings.input)
-    settings = small(settings)
     nightly_flow(as_of=D, settings=settings)
-    verify_database(settings.database_path())  # a good file passes
-    flip_a_byte_of(settings.database_path(), "stg_transactions")
+    first = digest(settings.database_path())
+    nightly_flow(as_of=D + timedelta(days=1), settings=settings)
+    return TwoNights(settings, first)
+
+
+@pytest.fixture
+def scene(two_nights: TwoNights, tmp_path: Path) -> Settings:
+    """A copy of the two nights' warehouse of the test's own (the exports are shared: no run
+    writes them)."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(two_nights.settings.warehouse, warehouse)
+    return two_nights.settings.model_copy(update={"warehouse": warehouse})
+
+
+def test_verification_names_the_damaged_table(scene: Settings) -> None:
+    verify_database(scene.database_path())  # a good file passes
+    flip_a_byte_of(scene.database_path(), "stg_transactions")
     with pytest.raises(WarehouseDamagedError, match="table stg_transactions: Corrupt database"):
-        verify_database(settings.database_path())
+        verify_database(scene.database_path())
 
 
 def test_a_damaged_block_is_never_published_again_and_restore_brings_back_the_last_good_file(
-    settings: Settings,
+    scene: Settings, two_nights: TwoNights
 ) -> None:
-    small_exports().write(settings.input)
-    settings = small(settings)
-    nightly_flow(as_of=D, settings=settings)
-    good = digest(settings.database_path())
-    nightly_flow(as_of=D + timedelta(days=1), settings=settings)
-    [kept] = backups(settings.warehouse)  # the first night's file, kept by the second
-    assert digest(kept) == good
-    database = settings.database_path()
+    [kept] = backups(scene.warehouse)  # D's file, kept by the night of D + 1
+    assert digest(kept) == two_nights.first
+    database = scene.database_path()
     flip_a_byte_of(database, "stg_transactions")
     damaged = digest(database)
     with pytest.raises(WarehouseDamagedError) as error:
-        nightly_flow(as_of=D + timedelta(days=2), settings=settings)
+        nightly_flow(as_of=D + timedelta(days=2), settings=scene)
     message = str(error.value)
     assert str(database) in message and "building" not in message  # the published file's name
     assert "sesame restore" in message and "sesame rebuild" in message
     assert digest(database) == damaged  # nothing published
-    assert not list(settings.warehouse.glob(".sesame.duckdb.building-*"))
-    assert [b.latest_snapshot for b in list_backups(settings)] == [D]
+    assert not list(scene.warehouse.glob(".sesame.duckdb.building-*"))
+    assert [b.latest_snapshot for b in list_backups(scene)] == [D]
 
-    restored = restore(settings)
+    restored = restore(scene)
     assert restored.backup == kept and restored.latest_snapshot == D
-    assert digest(database) == good
+    assert digest(database) == two_nights.first
     assert restored.replaced is not None and digest(restored.replaced) == damaged
-    nightly_flow(as_of=D + timedelta(days=2), settings=settings)  # works again
-    commands = pipeline.query(settings, "select command, status from runs order by started_at")
+    nightly_flow(as_of=D + timedelta(days=2), settings=scene)  # works again
+    commands = pipeline.query(scene, "select command, status from runs order by started_at")
     assert ("restore", "succeeded") in commands.rows()
     assert ("nightly", "failed") in commands.rows()
 
 
-def test_a_truncated_warehouse_is_named_as_the_published_file(settings: Settings) -> None:
-    small_exports().write(settings.input)
-    settings = small(settings)
-    nightly_flow(as_of=D, settings=settings)
-    database = settings.database_path()
+def test_a_truncated_warehouse_is_named_as_the_published_file(scene: Settings) -> None:
+    database = scene.database_path()
     with database.open("r+b") as handle:
         handle.truncate(database.stat().st_size // 2)
     with pytest.raises(WarehouseDamagedError) as error:
-        nightly_flow(as_of=D, settings=settings)
+        nightly_flow(as_of=D + timedelta(days=1), settings=scene)
     assert str(database) in str(error.value)
     assert ".sesame.duckdb.building" not in str(error.value)
-    assert not list(settings.warehouse.glob(".sesame.duckdb.building-*"))
+    assert not list(scene.warehouse.glob(".sesame.duckdb.building-*"))
 
 
-def test_backups_keep_the_last_n_published_files(settings: Settings) -> None:
-    small_exports().write(settings.input)
-    settings = small(settings, backups_kept=2)
-    published = []
-    for night in range(4):
-        nightly_flow(as_of=D + timedelta(days=night), settings=settings)
-        published.append(digest(settings.database_path()))
-    kept = [digest(b) for b in backups(settings.warehouse)]
-    assert kept == [published[2], published[1]]  # newest first, the two before the current
-    none = small(settings, backups_kept=0)
-    nightly_flow(as_of=D + timedelta(days=4), settings=none)
-    assert backups(settings.warehouse) == []  # 0: none kept, and the older ones go
+def test_backups_keep_the_last_n_published_files(scene: Settings) -> None:
+    before = digest(scene.database_path())  # D + 1's file; D's is the one backup
+    one = scene.model_copy(update={"backups_kept": 1})
+    nightly_flow(as_of=D + timedelta(days=2), settings=one)
+    assert [digest(b) for b in backups(scene.warehouse)] == [before]  # D's file went
+    none = scene.model_copy(update={"backups_kept": 0})
+    nightly_flow(as_of=D + timedelta(days=3), settings=none)
+    assert backups(scene.warehouse) == []  # 0: none kept, and the older ones go
 
 
 def test_rebuild_loses_no_published_snapshot_and_the_next_night_is_the_same(
-    settings: Settings, tmp_path: Path
+    scene: Settings, tmp_path: Path
 ) -> None:
-    small_exports().write(settings.input)
-    settings = small(settings)
-    nightly_flow(as_of=D, settings=settings)
-    nightly_flow(as_of=D + timedelta(days=1), settings=settings)
-    before = snapshots(settings)
-    runs_before = pipeline.query(settings, "select run_id from runs order by 1").rows()
-    copy = small(settings, warehouse=tmp_path / "copy")
-    shutil.copytree(settings.warehouse, copy.warehouse)
+    before = snapshots(scene)
+    runs_before = {r[0] for r in pipeline.query(scene, "select run_id from runs").rows()}
+    copy = scene.model_copy(update={"warehouse": tmp_path / "copy"})
+    shutil.copytree(scene.warehouse, copy.warehouse)
     flip_a_byte_of(copy.database_path(), "score_snapshots")
     damaged = digest(copy.database_path())
 
@@ -161,33 +171,29 @@ def test_rebuild_loses_no_published_snapshot_and_the_next_night_is_the_same(
     assert [d.snapshot_date for d in summary.dates] == dates
     assert snapshots(copy) == before  # every published row, every column, run ids included
     runs = {r[0] for r in pipeline.query(copy, "select run_id from runs").rows()}
-    assert {r[0] for r in runs_before} <= runs  # the audit trail came across (the runs read)
+    assert runs_before <= runs  # the audit trail came across (the runs still read)
     [aside] = [b for b in backups(copy.warehouse) if "-before-rebuild" in b.name]
     assert digest(aside) == damaged  # the file it replaced is kept
 
     day = D + timedelta(days=2)
-    nightly_flow(as_of=day, settings=settings)
+    nightly_flow(as_of=day, settings=scene)
     nightly_flow(as_of=day, settings=copy)
     same = "select * exclude (run_id) from score_snapshots where snapshot_date = $d order by all"
     assert (
         pipeline.query(copy, same, {"d": day}).rows()
-        == pipeline.query(settings, same, {"d": day}).rows()
+        == pipeline.query(scene, same, {"d": day}).rows()
     )
 
 
 def test_the_command_says_damage_in_one_line_and_restore_lists_and_restores(
-    settings: Settings,
+    scene: Settings,
 ) -> None:
-    small_exports().write(settings.input)
-    settings = small(settings)
-    nightly_flow(as_of=D, settings=settings)
-    nightly_flow(as_of=D + timedelta(days=1), settings=settings)
-    flip_a_byte_of(settings.database_path(), "stg_transactions")
+    flip_a_byte_of(scene.database_path(), "stg_transactions")
     # as a user runs it: its own Prefect server, none of the test session's Prefect settings
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     environment |= {"SESAME_HISTORY_MONTHS": "2", "COLUMNS": "80"}
-    where = ["--warehouse", str(settings.warehouse)]
-    night = [*where, "--input", str(settings.input), "--as-of", str(D + timedelta(days=2))]
+    where = ["--warehouse", str(scene.warehouse)]
+    night = [*where, "--input", str(scene.input), "--as-of", str(D + timedelta(days=2))]
     failed = subprocess.run(
         [str(SESAME), "nightly", "-q", *night], capture_output=True, text=True, env=environment
     )
@@ -199,11 +205,11 @@ def test_the_command_says_damage_in_one_line_and_restore_lists_and_restores(
     listed = subprocess.run(
         [str(SESAME), "restore", "--list", *where], capture_output=True, text=True, check=True
     )
-    [backup] = backups(settings.warehouse)
+    [backup] = backups(scene.warehouse)
     assert backup.name in listed.stdout and f"latest snapshot {D}" in listed.stdout
     restored = subprocess.run(
         [str(SESAME), "restore", *where], capture_output=True, text=True, check=True
     )
     assert f"restored {backup.name}" in restored.stdout
     assert "1 snapshot date(s) published after it" in restored.stdout  # D + 1: `rebuild`
-    verify_database(settings.database_path())
+    verify_database(scene.database_path())
