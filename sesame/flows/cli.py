@@ -1025,15 +1025,16 @@ def main() -> None:
     stop_on_signals()
     try:
         app()
-    except SesameError as error:
-        err.print("[red]error:[/red] ", end="")
-        err.print(str(error), soft_wrap=True, markup=False)
-        sys.exit(error.exit_code)
     except BaseException as error:  # typer turns KeyboardInterrupt into SystemExit(130)
+        # after a stop signal any error is the stop's (DuckDB turns the interrupt into its own)
         stopped_by = stopping_signal(error)
         if stopped_by is not None:
             err.print(f"[red]interrupted[/red] ({stopped_by}): nothing was published")
             sys.exit(exit_code(stopped_by))  # 130 for SIGINT (Ctrl-C), 143 for SIGTERM
+        if isinstance(error, SesameError):
+            err.print("[red]error:[/red] ", end="")
+            err.print(str(error), soft_wrap=True, markup=False)
+            sys.exit(error.exit_code)
         if not isinstance(error, Exception):
             raise  # SystemExit (typer's exit codes), GeneratorExit
         # an unexpected failure: one line, the traceback with --verbose

@@ -8,6 +8,8 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from types import FrameType
 
@@ -79,52 +81,104 @@ def _send_queued_to_prefect() -> None:
 # group does not reach it), exit 128 + the signal. Three ways the signal arrives as an exception:
 # - outside a flow run, the handler below raises KeyboardInterrupt("SIGTERM") (or "SIGINT");
 # - inside one, Prefect's engine has put its own SIGTERM handler in place: it raises
-#   prefect.exceptions.TerminationSignal, and when that has unwound the flow Prefect sends the
-#   signal again to the handler it replaced, this one;
-# - during a DuckDB statement, DuckDB runs the handler itself, drops what it raised and raises
-#   RuntimeError("Query interrupted") instead. Which signal it was comes from what the handler
-#   recorded; Prefect's handler records nothing, so with no record it was SIGTERM.
+#   prefect.exceptions.TerminationSignal, and once that has unwound the flow Prefect sends the
+#   signal again, to the handler it replaced (this one);
+# - during a DuckDB statement, DuckDB runs the handler itself at its next check (at once, or at
+#   the end of the statement), drops what it raised and raises its own error instead:
+#   RuntimeError("Query interrupted"), or one naming it when DuckDB was running Python code (a
+#   registered frame's scan); the clean-up after it can fail in its turn. So once a stop signal
+#   has arrived any failure is the stop's, named from the record below.
+# Whatever the signal interrupts, the process is gone STOP_DEADLINE_SECONDS after it: DuckDB
+# 2.0 can hang for good when a handler raises during a recursive query, and a stuck stop would
+# only wait for systemd's or Kubernetes' SIGKILL. The hard stop is that SIGKILL, sooner: nothing
+# is published, the Prefect server dies with the process, the next run records it interrupted.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_DEADLINE_SECONDS = 10.0
 DUCKDB_INTERRUPTED = "Query interrupted"  # DuckDB's message when a signal handler raised
-_RECEIVED: list[str] = []  # the stop signals this process received, in order
+_HANDLED: list[str] = []  # the stop signals the handler below took, in order
+_DELIVERED: list[str] = []  # every stop signal the process received (Prefect's handler's too)
 _HANDLING = {"on": False}  # stop_on_signals() was called
 
 
 def stop_on_signals() -> None:
-    """SIGINT and SIGTERM raise KeyboardInterrupt named after the signal (``str(error)``), once
-    recorded for :func:`stopping_signal`. Call it in the main thread, before the command runs."""
+    """SIGINT and SIGTERM raise KeyboardInterrupt named after the signal (``str(error)``); a
+    second one while stopping is ignored, and the process exits hard (128 + the signal) if it
+    has not stopped ``STOP_DEADLINE_SECONDS`` after the first. Call it in the main thread, once,
+    before the command runs."""
+    if _HANDLING["on"]:
+        return
+    # every signal, whichever Python handler takes it, is written to this pipe by the
+    # interpreter's C handler: the watcher records it and starts the deadline
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    threading.Thread(
+        target=_watch_signals, args=(read_end,), name="sesame-stop-deadline", daemon=True
+    ).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        _RECEIVED.append(name)
-        raise KeyboardInterrupt(name)
+        _HANDLED.append(name)
+        if len(_HANDLED) == 1:  # later ones would cut the clean-up short: the deadline is set
+            raise KeyboardInterrupt(name)
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
     _HANDLING["on"] = True
 
 
+def _watch_signals(read_end: int) -> None:
+    names = {int(signum): signum.name for signum in STOP_SIGNALS}
+    first: str | None = None
+    while first is None:
+        for number in os.read(read_end, 64):
+            if number in names:
+                _DELIVERED.append(names[number])
+                first = first or names[number]
+    time.sleep(STOP_DEADLINE_SECONDS)
+    os.write(
+        2,
+        f"sesame: still stopping {STOP_DEADLINE_SECONDS:.0f} s after {first}: stopped hard "
+        "(nothing was published; the next run records this one as interrupted)\n".encode(),
+    )
+    os._exit(exit_code(first))
+
+
 def stopping_signal(error: BaseException) -> str | None:
     """The name of the signal that stopped the process ("SIGINT", "SIGTERM"; "a signal" when it
-    cannot tell) if ``error`` is, or comes from, an interrupt; None for any other failure."""
-    seen: set[int] = set()
+    cannot tell) if ``error`` is, or comes from, an interrupt; None for any other failure.
+
+    Once a stop signal has arrived any failure is the stop's doing: DuckDB turns the exception
+    a signal handler raised into its own (``RuntimeError("Query interrupted")``, or an error
+    naming it when DuckDB was reading a registered frame), and the clean-up that follows can
+    fail in its turn (a transaction already aborted)."""
+    chain: list[BaseException] = []
     current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, KeyboardInterrupt):
-            name = str(current)
-            return name if name in signal.Signals.__members__ else "SIGINT"
-        prefect_exceptions = sys.modules.get("prefect.exceptions")  # loaded by a flow run
-        if prefect_exceptions is not None and isinstance(
-            current, prefect_exceptions.TerminationSignal
-        ):
-            return signal.Signals(current.signal).name
-        if isinstance(current, RuntimeError) and str(current) == DUCKDB_INTERRUPTED:
-            if _RECEIVED:
-                return _RECEIVED[-1]
-            return "SIGTERM" if _HANDLING["on"] else "a signal"
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
         current = current.__cause__ or current.__context__
+    prefect_exceptions = sys.modules.get("prefect.exceptions")  # loaded by a flow run
+    for link in chain:
+        if isinstance(link, KeyboardInterrupt):
+            name = str(link)
+            return name if name in signal.Signals.__members__ else "SIGINT"
+        if prefect_exceptions is not None and isinstance(
+            link, prefect_exceptions.TerminationSignal
+        ):
+            return signal.Signals(link.signal).name
+    if _HANDLED or _DELIVERED:
+        return (_HANDLED or _DELIVERED)[0]
+    if any(_names_an_interrupt(link) for link in chain):
+        # the handler records SIGINT and SIGTERM itself: unrecorded, it was Prefect's SIGTERM
+        return "SIGTERM" if _HANDLING["on"] else "a signal"
     return None
+
+
+def _names_an_interrupt(error: BaseException) -> bool:
+    text = str(error)
+    return text == DUCKDB_INTERRUPTED or any(
+        f"{kind}:" in text for kind in ("KeyboardInterrupt", "TerminationSignal")
+    )
 
 
 def exit_code(stopped_by: str) -> int:
