@@ -9,7 +9,6 @@ leaves no Prefect server behind.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -30,6 +29,7 @@ import pytest
 from sesame.flows.prefect_server import prefect_server
 from sesame.synthetic import generate_exports
 from sesame.warehouse import ASIDE_PREFIX, JOURNAL_PREFIX
+from tests.processes import fingerprint, wait_for
 
 E = date(2026, 6, 30)  # the night the killed runs score
 BASE_DAY = date(2026, 6, 29)  # the night before, already published
@@ -80,30 +80,6 @@ def run(
         cwd=PROJECT,
         timeout=300,
     )
-
-
-def wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        if process.poll() is not None:
-            pytest.fail(f"the run ended ({process.returncode}) before {text!r}: {log.read_text()}")
-        time.sleep(0.05)
-    process.kill()
-    pytest.fail(f"no {text!r} within {timeout} s: {log.read_text()}")
-
-
-def fingerprint(warehouse: Path) -> dict[str, str]:
-    """Every published file (the database, Parquet copies, reports) and its digest."""
-    published = [warehouse / "sesame.duckdb"]
-    for folder in ("score_snapshots", "reports"):
-        published += [p for p in (warehouse / folder).rglob("*") if p.is_file()]
-    return {
-        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in published
-        if not any(part.startswith(".") for part in p.relative_to(warehouse).parts)
-    }
 
 
 def leftovers(warehouse: Path) -> list[Path]:

@@ -15,7 +15,6 @@ hangs (DuckDB 2.0 can, in a recursive query) ends hard at the deadline.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -36,6 +35,7 @@ from sesame.flows import prefect_env
 from sesame.flows.prefect_env import stopping_signal
 from sesame.flows.prefect_server import prefect_server
 from sesame.synthetic import generate_exports
+from tests.processes import fingerprint, wait_for
 
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the run's children"
@@ -78,30 +78,6 @@ def run(
         cwd=PROJECT,
         timeout=300,
     )
-
-
-def wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        if process.poll() is not None:
-            pytest.fail(f"the run ended ({process.returncode}) before {text!r}: {log.read_text()}")
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    pytest.fail(f"no {text!r} within {timeout} s: {log.read_text()}")
-
-
-def fingerprint(warehouse: Path) -> dict[str, str]:
-    """Every published file (the database, Parquet copies, reports) and its digest."""
-    published = [warehouse / "sesame.duckdb"]
-    for folder in ("score_snapshots", "reports"):
-        published += [p for p in (warehouse / folder).rglob("*") if p.is_file()]
-    return {
-        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in published
-        if not any(part.startswith(".") for part in p.relative_to(warehouse).parts)
-    }
 
 
 def descendants(pid: int) -> list[int]:
