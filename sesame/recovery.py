@@ -100,7 +100,7 @@ def restore(settings: Settings, name: str | None = None) -> Restored:
     kept as a backup. Holds the warehouse lock; the next run records the restore in ``runs``."""
     kept = backups(settings.warehouse)
     if not kept:
-        raise SesameError(
+        raise UsageError(
             f"no backups in {settings.warehouse / 'backups'}: nothing to restore; "
             "`sesame rebuild` recreates the warehouse from the exports and the Parquet copies"
         )
