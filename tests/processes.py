@@ -7,7 +7,9 @@ import hashlib
 import os
 import signal
 import subprocess
+import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,27 @@ def fingerprint(warehouse: Path) -> dict[str, str]:
         for p in published
         if not any(part.startswith(".") for part in p.relative_to(warehouse).parts)
     }
+
+
+def env(api_url: str | None, **extra: str) -> dict[str, str]:
+    """The environment of a ``sesame`` process under test: wide, uncoloured output, one
+    month-end of history, and the given Prefect API (none: the run starts its own server)."""
+    values = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "SESAME_HISTORY_MONTHS": "1"}
+    values.pop("PREFECT_API_URL", None)
+    if api_url is not None:
+        values["PREFECT_API_URL"] = api_url
+    return values | extra
+
+
+def nightly_command(warehouse: Path, exports: Path, day: date) -> list[str]:
+    where = ["--input", str(exports), "--warehouse", str(warehouse)]
+    return [sys.executable, "-m", "sesame", "nightly", "--as-of", day.isoformat(), *where]
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie is dead), from /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

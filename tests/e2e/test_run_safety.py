@@ -9,7 +9,6 @@ leaves no Prefect server behind.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -29,7 +28,7 @@ import pytest
 from sesame.flows.prefect_server import prefect_server
 from sesame.synthetic import generate_exports
 from sesame.warehouse import ASIDE_PREFIX, JOURNAL_PREFIX
-from tests.processes import fingerprint, wait_for
+from tests.processes import alive, env, fingerprint, nightly_command, wait_for
 
 E = date(2026, 6, 30)  # the night the killed runs score
 BASE_DAY = date(2026, 6, 29)  # the night before, already published
@@ -42,19 +41,6 @@ class Scene:
     exports: Path  # the exports the killed runs read (with the new file of night E)
     base: Path  # a published warehouse of the night before
     expected: pl.DataFrame  # E's snapshots from an uninterrupted run
-
-
-def env(api_url: str | None, **extra: str) -> dict[str, str]:
-    values = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "SESAME_HISTORY_MONTHS": "1"}
-    values.pop("PREFECT_API_URL", None)
-    if api_url is not None:
-        values["PREFECT_API_URL"] = api_url
-    return values | extra
-
-
-def nightly_command(warehouse: Path, exports: Path, day: date) -> list[str]:
-    where = ["--input", str(exports), "--warehouse", str(warehouse)]
-    return [sys.executable, "-m", "sesame", "nightly", "--as-of", day.isoformat(), *where]
 
 
 def spawn(
@@ -239,14 +225,6 @@ def _children(pid: int) -> list[int]:
     return children
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 def test_a_killed_run_leaves_no_prefect_server_behind(scene: Scene, tmp_path: Path) -> None:
     warehouse = fresh_copy(scene, tmp_path)
@@ -259,9 +237,9 @@ def test_a_killed_run_leaves_no_prefect_server_behind(scene: Scene, tmp_path: Pa
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in servers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in servers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(pid) for pid in servers)
+    assert not any(alive(pid) for pid in servers)
 
 
 def test_a_run_killed_during_start_up_changes_nothing(scene: Scene, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from sesame.flows import prefect_env
 from sesame.flows.prefect_env import stopping_signal
 from sesame.flows.prefect_server import prefect_server
 from sesame.synthetic import generate_exports
-from tests.processes import fingerprint, wait_for
+from tests.processes import alive, env, fingerprint, nightly_command, wait_for
 
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the run's children"
@@ -52,19 +52,6 @@ class Scene:
     api_url: str  # a Prefect server for the set-up and the follow-up runs only
     exports: Path
     base: Path  # a published warehouse of the night before
-
-
-def env(api_url: str | None, **extra: str) -> dict[str, str]:
-    values = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "SESAME_HISTORY_MONTHS": "1"}
-    values.pop("PREFECT_API_URL", None)
-    if api_url is not None:
-        values["PREFECT_API_URL"] = api_url
-    return values | extra
-
-
-def nightly_command(warehouse: Path, exports: Path, day: date) -> list[str]:
-    where = ["--input", str(exports), "--warehouse", str(warehouse)]
-    return [sys.executable, "-m", "sesame", "nightly", "--as-of", day.isoformat(), *where]
 
 
 def run(
@@ -98,14 +85,6 @@ def descendants(pid: int) -> list[int]:
             found += children
             pending += children
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead
 
 
 def command_line(pid: int) -> str:
