@@ -844,14 +844,18 @@ def serve(
     with prefect_api(services=True, port=port) as api_url:
         from prefect import serve as prefect_serve
 
-        from sesame.flows.serve import build_deployment
+        from sesame.flows.serve import build_deployment, next_run
+
+        _ON_STOP["said"] = "stopped serving; a run in progress published nothing"
 
         deployment = build_deployment(settings)
+        start, scores = next_run(settings)
         err.print(
             f"serving sesame-nightly on '{settings.schedule_cron}' ({settings.schedule_timezone}) "
             f"for {settings.warehouse}{_cluster_phrase(settings)}; Prefect API {api_url}"
             + (" (embedded; UI at " + api_url.removesuffix("/api") + ")" if embedded else "")
-            + ". Ctrl-C stops.",
+            + f". Next run {start:%Y-%m-%d %H:%M} {settings.schedule_timezone} (scores {scores}). "
+            "Ctrl-C stops.",
             soft_wrap=True,
         )
         prefect_serve(deployment, print_starting_message=False)
@@ -907,7 +911,8 @@ def fit(
         f"S1 {result.dev_snapshot}: {result.dev_users:,} users, {result.dev_bads:,} bad, "
         f"Gini {result.dev_gini:.3f}; S2 {result.oot_snapshot}: {result.oot_users:,} users, "
         f"{result.oot_bads:,} bad, Gini {result.oot_gini:.3f} (a default optbinning card: "
-        f"{result.baseline_oot_gini:.3f})"
+        f"{result.baseline_oot_gini:.3f}; gradient-boosted trees: "
+        f"{result.trees_oot_gini:.3f})"
     )
     scaling = result.scaling
     out.print(
@@ -1014,6 +1019,10 @@ def _cluster_phrase(settings: Settings) -> str:
     return ""
 
 
+# what a stop signal is said to have stopped (``sesame serve`` mostly waits for its schedule)
+_ON_STOP = {"said": "nothing was published"}
+
+
 def main() -> None:
     """Entry point: files private to the user, errors as one clear line and an exit code a
     scheduler can act on (see the README's exit codes)."""
@@ -1029,7 +1038,7 @@ def main() -> None:
         # after a stop signal any error is the stop's (DuckDB turns the interrupt into its own)
         stopped_by = stopping_signal(error)
         if stopped_by is not None:
-            err.print(f"[red]interrupted[/red] ({stopped_by}): nothing was published")
+            err.print(f"[red]interrupted[/red] ({stopped_by}): {_ON_STOP['said']}")
             sys.exit(exit_code(stopped_by))  # 130 for SIGINT (Ctrl-C), 143 for SIGTERM
         if isinstance(error, SesameError):
             err.print("[red]error:[/red] ", end="")

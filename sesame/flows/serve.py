@@ -15,12 +15,15 @@ the settings, ``workers`` and ``dask_address`` included: a scheduled run starts 
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect.schedules import Cron
 
 from sesame.errors import UsageError
-from sesame.flows.nightly import nightly_flow
+from sesame.flows.nightly import nightly_flow, previous_day
 from sesame.settings import Settings
 
 DEPLOYMENT_NAME = "nightly"
@@ -43,3 +46,16 @@ def build_deployment(settings: Settings) -> Any:
         tags=["sesame"],
         enforce_parameter_schema=False,
     )
+
+
+def next_run(settings: Settings, now: datetime | None = None) -> tuple[datetime, str]:
+    """When the schedule next starts a run after ``now`` (in the schedule's time zone), and the
+    day that run scores (its previous day there): what ``sesame serve`` says on start."""
+    from prefect.server.schemas.schedules import CronSchedule
+
+    schedule = CronSchedule(cron=settings.schedule_cron, timezone=settings.schedule_timezone)
+    (when,) = asyncio.run(schedule.get_dates(1, start=now or datetime.now(UTC)))
+    start = datetime.fromisoformat(when.isoformat()).astimezone(
+        ZoneInfo(settings.schedule_timezone)
+    )
+    return start, previous_day(settings.schedule_timezone, start).isoformat()

@@ -209,6 +209,70 @@ def test_sigint_to_the_process_group_stops_the_run_as_interrupted(
     assert_interrupted(stopped, "SIGINT", 130)
 
 
+@dataclass
+class Served:
+    returncode: int
+    after: str  # what it printed once signalled
+    seconds: float
+
+
+def signalled_serve(
+    scene: Scene, tmp_path: Path, signum: signal.Signals, *, to_group: bool
+) -> Served:
+    """``sesame serve`` with its embedded Prefect server (scheduler and UI), signalled once it
+    says it serves; checks it and every process it started are gone."""
+    from sesame.flows.prefect_server import free_port
+
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "sesame", "serve", "--warehouse", str(tmp_path / "w")]
+    command += ["--input", str(scene.exports), "--port", str(free_port())]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+        env=env(None),
+        cwd=PROJECT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(log, "Ctrl-C stops.", process)
+        children = descendants(process.pid)
+        assert any("prefect.server" in command_line(pid) for pid in children), children
+        before = len(log.read_text(errors="replace"))
+        started = time.monotonic()
+        (os.killpg if to_group else os.kill)(process.pid, signum)
+        returncode = process.wait(timeout=STOP_BOUND_SECONDS)
+        seconds = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    print(f"serve, {signum.name}: stopped in {seconds:.1f} s")
+    text = log.read_text(errors="replace")
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], text
+    return Served(returncode, text[before:], seconds)
+
+
+@needs_proc
+@pytest.mark.parametrize(
+    ("signum", "to_group", "code"),
+    [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_serve_stops_cleanly_on_a_signal(
+    scene: Scene, tmp_path: Path, signum: signal.Signals, to_group: bool, code: int
+) -> None:
+    served = signalled_serve(scene, tmp_path, signum, to_group=to_group)
+    assert served.returncode == code, served.after
+    assert "Traceback" not in served.after, served.after
+    assert f"interrupted ({signum.name}): stopped serving" in served.after
+    assert len(served.after.splitlines()) <= 3, served.after  # a line or two, not a screenful
+    assert served.seconds < STOP_BOUND_SECONDS
+
+
 # In small scripts: the same handlers (stop_on_signals) around a DuckDB statement. A scalar UDF
 # marks that the statement is running; the signal is sent once the main thread is back in
 # DuckDB (not in the UDF's Python code), so DuckDB, not the interpreter, meets it.

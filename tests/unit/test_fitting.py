@@ -125,6 +125,7 @@ def test_the_card_records_how_it_was_made(fitted: FitResult) -> None:
     assert card.scaling["pdo"] in PDO_LADDER  # the widest whose possible range fits 350..950
     assert card.min_score >= SCORE_MIN and card.max_score <= SCORE_MAX
     assert meta["baseline_oot_gini"] == pytest.approx(fitted.baseline_oot_gini, abs=1e-6)
+    assert meta["trees_oot_gini"] == pytest.approx(fitted.trees_oot_gini, abs=1e-6)
     assert card.parameters == V1.parameters
     assert 0 < fitted.dev_gini <= 1 and 0 < fitted.oot_gini <= 1
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from sesame.errors import UsageError
 from sesame.flows.nightly import previous_day
-from sesame.flows.serve import build_deployment
+from sesame.flows.serve import build_deployment, next_run
 from sesame.settings import Settings
 
 
@@ -95,3 +95,32 @@ def test_serve_with_a_bad_schedule_stops_before_starting_anything(tmp_path: Path
     )
     assert result.returncode == 2
     assert "SESAME_SCHEDULE_TIMEZONE" in result.stderr and "unknown time zone" in result.stderr
+
+
+ONE_AM = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # 01:00 UTC on 2 December
+
+
+@pytest.mark.parametrize(
+    ("now", "cron", "timezone", "expected", "scores"),
+    [
+        # today's 02:00 is still ahead; it scores yesterday
+        (ONE_AM, "0 2 * * *", "UTC", "2026-12-02T02:00:00+00:00", date(2026, 12, 1)),
+        # 19:00 UTC is 03:00 in Shanghai on the 3rd: that day's 02:00 has passed
+        (
+            datetime(2026, 12, 2, 19, 0, tzinfo=UTC),
+            "0 2 * * *",
+            "Asia/Shanghai",
+            "2026-12-04T02:00:00+08:00",
+            date(2026, 12, 3),
+        ),
+        # a weekly schedule, Mondays at 04:30
+        (ONE_AM, "30 4 * * 1", "UTC", "2026-12-07T04:30:00+00:00", date(2026, 12, 6)),
+    ],
+)
+def test_serve_says_when_the_next_run_starts_and_what_it_scores(
+    tmp_path: Path, now: datetime, cron: str, timezone: str, expected: str, scores: date
+) -> None:
+    settings = Settings(warehouse=tmp_path, schedule_cron=cron, schedule_timezone=timezone)
+    start, day = next_run(settings, now)
+    assert start.isoformat() == expected
+    assert day == scores.isoformat()
