@@ -4,7 +4,13 @@ whole)."""
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import sys
+from typing import TextIO
+
+from rich.console import Console
 
 # C0 and C1 controls and DEL (terminal escape sequences start with one), and the Unicode
 # marks that reorder text on screen (U+202E, the right-to-left override, can disguise a name)
@@ -19,3 +25,34 @@ def visible(text: str, limit: int | None = None) -> str:
     if limit is not None and len(shown) > limit:
         return f"{shown[:limit]}{ELLIPSIS} ({len(text):,} characters)"
     return shown
+
+
+def number(value: float) -> str:
+    """A float for reading: four decimals at most, trailing zeros dropped (0.30000000000000004
+    shows as 0.3), tiny and huge values in scientific notation. Files keep full precision."""
+    if not math.isfinite(value) or value == 0:
+        return str(value) if value != 0 else "0"
+    if 1e-3 <= abs(value) < 1e15:
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return f"{value:.3e}"
+
+
+# A log file or a pipe gets lines as long as their content: a table as wide as its columns, a
+# message on one line (a terminal gets rich's layout at its own width).
+UNWRAPPED_WIDTH = 10_000
+
+
+def is_terminal(stream: TextIO) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console for stdout or stderr: the terminal's width on a terminal; on a pipe or a
+    file no wrapping and no colour, unless COLUMNS asks for a width."""
+    stream = sys.stderr if stderr else sys.stdout
+    if is_terminal(stream) or "COLUMNS" in os.environ:
+        return Console(stderr=stderr, highlight=False)
+    return Console(
+        stderr=stderr, highlight=False, width=UNWRAPPED_WIDTH, soft_wrap=True, no_color=True
+    )

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from sesame.display import visible
+from sesame.display import console, is_terminal, number, visible
 from sesame.errors import SesameError, UsageError
 from sesame.reason_codes import REASON_TEXT
 from sesame.settings import Settings
@@ -28,8 +29,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = console()
+err = console(stderr=True)
 
 WarehouseOption = Annotated[
     Path | None,
@@ -88,21 +89,71 @@ CELL_LIMIT = 500  # characters of one value a terminal table shows (the rest: --
 _VERBOSE = {"on": False}
 
 
+@contextlib.contextmanager
+def _users_progress(users: int) -> Iterator[Callable[[int], None]]:
+    """A bar on a terminal; elsewhere (a log, a pipe) a timed line per chunk of users."""
+    if is_terminal(sys.stderr):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=err) as progress:
+            bar = progress.add_task("generating users", total=users)
+            yield lambda n: progress.advance(bar, n)
+        return
+    _log_progress(quiet=False)
+    done = [0]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        logging.getLogger("sesame.generate").info(
+            "generated %s of %s users", f"{done[0]:,}", f"{users:,}"
+        )
+
+    yield advance
+
+
+def _cell(value: object) -> str:
+    """A value of a terminal table: floats rounded for reading, text made visible and cut."""
+    if isinstance(value, float):
+        return number(value)
+    return visible(str(value), CELL_LIMIT)
+
+
 def _log_progress(quiet: bool, verbose: bool = False) -> None:
     """Progress lines (one per step, table ingested and date scored) on stderr."""
     if quiet and verbose:
         raise UsageError("--quiet and --verbose exclude each other")
     _VERBOSE["on"] = verbose
-    handler = RichHandler(
-        console=err, show_path=verbose, show_level=verbose, markup=False, log_time_format="%X"
-    )
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler: logging.Handler
+    if is_terminal(sys.stderr):
+        handler = RichHandler(
+            console=err, show_path=verbose, show_level=verbose, markup=False, log_time_format="%X"
+        )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # a log file or a pipe: one event per line, each with its ISO time
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLine(verbose))
     logger = logging.getLogger("sesame")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
     if verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+
+
+class _OneLine(logging.Formatter):
+    """``2026-12-02T01:25:43+00:00 message`` (with the level and the logger when verbose), a
+    message's line breaks written as `` | ``: one event, one line, for logs and pipes."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        from datetime import UTC, datetime
+
+        when = datetime.fromtimestamp(record.created, UTC).astimezone().isoformat("T", "seconds")
+        text = super().format(record).replace("\r\n", "\n").replace("\n", " | ")
+        return f"{when} {text}"
 
 
 class Every(StrEnum):
@@ -462,9 +513,7 @@ def sql(
         for name in frame.columns:
             table.add_column(Text(visible(name)), overflow="fold")
         for row in frame.iter_rows():  # values as text: no markup, no escapes
-            table.add_row(
-                *(Text("NULL" if v is None else visible(str(v), CELL_LIMIT)) for v in row)
-            )
+            table.add_row(*(Text("NULL" if v is None else _cell(v)) for v in row))
         out.print(table)
         if not result.cut:
             out.print(f"{frame.height:,} row(s)")
@@ -746,8 +795,6 @@ def generate(
     generator's truth beside them."""
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from sesame.synthetic import generate_exports
 
     last = _date(end, "--end")
@@ -757,14 +804,7 @@ def generate(
         except ValueError:
             raise UsageError(f"--shock {shock!r} is not a month of the form YYYY-MM") from None
     started = time.perf_counter()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-    ) as progress:
-        bar = progress.add_task("generating users", total=users)
+    with _users_progress(users) as advance:
         rows = generate_exports(
             out_dir,
             users=users,
@@ -773,7 +813,7 @@ def generate(
             end=last,
             shock=shock,
             truth=truth,
-            on_progress=lambda n: progress.advance(bar, n),
+            on_progress=advance,
         )
     elapsed = time.perf_counter() - started
     total = sum(rows.values())

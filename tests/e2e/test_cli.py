@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -328,3 +328,48 @@ def test_explain_target_outside_the_score_range_is_a_usage_error(
     result = sesame("explain", "1", "--target", target, "--warehouse", str(warehouse.warehouse))
     assert result.returncode == 2
     assert "--target" in result.stderr
+
+
+def test_piped_output_is_not_wrapped_and_each_event_has_its_time(warehouse: Settings) -> None:
+    # a log file or a pipe, as under cron: no COLUMNS, no terminal
+    plain = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"NO_COLOR": "1"}
+    wide = "x" * 150
+    query = (
+        f"select user_id, '{wide}' as wide, 0.1::double + 0.2::double as total, 1e-7 as tiny "
+        "from score_snapshots order by user_id limit 1"
+    )
+    where = ["--warehouse", str(warehouse.warehouse)]
+    command = [sys.executable, "-m", "sesame"]
+    shown = subprocess.run(
+        [*command, "sql", query, *where], capture_output=True, text=True, env=plain, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    (row,) = [line for line in shown.stdout.splitlines() if wide in line]  # one line, not folded
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells == ["1", wide, "0.3", "1.000e-07"]  # floats rounded for reading
+    # the file keeps every digit
+    out = warehouse.warehouse.parent / "out.csv"
+    written = subprocess.run(
+        [*command, "sql", query, *where, "--output", str(out)],
+        capture_output=True,
+        text=True,
+        env=plain,
+        timeout=120,
+    )
+    assert written.returncode == 0, written.stderr
+    assert "0.30000000000000004" in out.read_text()
+    # progress: one event per line, each starting with its ISO time (a terminal gets a bar)
+    generated = subprocess.run(
+        [*command, "generate", "--out", str(out.parent / "g"), "--users", "300", "--months", "13"],
+        capture_output=True,
+        text=True,
+        env=plain,
+        timeout=120,
+    )
+    assert generated.returncode == 0, generated.stderr
+    events = generated.stderr.splitlines()
+    assert events and events[-1].endswith("generated 300 of 300 users"), generated.stderr
+    for line in events:
+        when, _, message = line.partition(" ")
+        assert datetime.fromisoformat(when).tzinfo is not None, line
+        assert message.strip(), line
