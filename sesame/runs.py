@@ -241,10 +241,13 @@ def _json_value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to the run log")
 
 
-def read_run_logs(settings: Settings, *, exclude: str) -> tuple[list[dict[str, Any]], list[Path]]:
+def read_run_logs(
+    settings: Settings, *, exclude: str, running_is_killed: bool = True
+) -> tuple[list[dict[str, Any]], list[Path]]:
     """The rows of earlier runs left in ``run_log/`` and their files.
 
-    The caller holds the warehouse lock, so a run still marked "running" was killed."""
+    The caller holds the warehouse lock, so a run still marked "running" was killed (unless
+    ``running_is_killed`` is false: a reader without the lock, while a run holds it)."""
     rows, paths = [], []
     for path in sorted((settings.warehouse / RUN_LOG).glob("*.json")):
         if path.stem == exclude:
@@ -255,13 +258,16 @@ def read_run_logs(settings: Settings, *, exclude: str) -> tuple[list[dict[str, A
         except (OSError, ValueError) as error:
             log.warning("skipping the unreadable run log %s (%s)", path.name, error)
             continue
-        if row["status"] == "running":
+        if row["status"] == "running" and not running_is_killed:
+            row["finished_at"] = None
+        elif row["status"] == "running":
             row["status"] = "interrupted"
             row["finished_at"] = datetime.fromtimestamp(path.stat().st_mtime).isoformat()
             row["error"] = "the process stopped before finishing (killed?); nothing was published"
         row["as_of"] = date.fromisoformat(row["as_of"]) if row["as_of"] else None
         row["started_at"] = datetime.fromisoformat(row["started_at"])
-        row["finished_at"] = datetime.fromisoformat(row["finished_at"])
+        if row["finished_at"] is not None:
+            row["finished_at"] = datetime.fromisoformat(row["finished_at"])
         row["snapshot_dates"] = [date.fromisoformat(d) for d in row["snapshot_dates"]]
         for column, default in (("stale_accepted", False), ("freshness", "{}")):
             row.setdefault(column, default)  # a run log written before these columns
@@ -269,6 +275,33 @@ def read_run_logs(settings: Settings, *, exclude: str) -> tuple[list[dict[str, A
         row.setdefault("empty_tables", [])
         rows.append(row)
     return rows, paths
+
+
+HISTORY_COLUMNS = (
+    "run_id", "command", "as_of", "started_at", "finished_at", "status", "users_scored", "error"
+)  # fmt: skip
+
+
+def run_history(settings: Settings, last: int) -> list[dict[str, Any]]:
+    """The ``last`` runs, newest first: the published ``runs`` table and the records in
+    ``run_log/`` of runs that published nothing since (failed, interrupted, or running now)."""
+    from sesame.warehouse import connect_read_only, is_locked
+
+    con = connect_read_only(settings)
+    try:
+        published = con.sql(
+            f"select {', '.join(HISTORY_COLUMNS)} from runs order by started_at desc limit $n",
+            params={"n": last},
+        ).fetchall()
+    except duckdb.CatalogException:  # a warehouse that no run has published to yet
+        published = []
+    finally:
+        con.close()
+    rows = [dict(zip(HISTORY_COLUMNS, values, strict=True)) for values in published]
+    pending, _ = read_run_logs(settings, exclude="", running_is_killed=not is_locked(settings))
+    rows += [{column: row.get(column) for column in HISTORY_COLUMNS} for row in pending]
+    rows.sort(key=lambda row: row["started_at"], reverse=True)
+    return rows[:last]
 
 
 def remove_run_logs(paths: list[Path]) -> None:

@@ -102,6 +102,22 @@ def warehouse_lock(settings: Settings) -> Iterator[None]:
         handle.close()  # closing releases the lock, also when the process dies
 
 
+def is_locked(settings: Settings) -> bool:
+    """Whether a run holds the warehouse's run lock now (for readers: nothing is taken)."""
+    lock_path = settings.warehouse / LOCK_NAME
+    try:
+        handle = lock_path.open("r")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
 @contextlib.contextmanager
 def building(
     settings: Settings,

@@ -32,6 +32,36 @@ app = typer.Typer(
 out = console()
 err = console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    from sesame import __version__
+    from sesame.schema import CONTRACT_VERSION
+    from sesame.transforms.scorecard import load_scorecard
+
+    out.print(
+        f"sesame {__version__}, data contract v{CONTRACT_VERSION}, "
+        f"champion card {load_scorecard().model_version}",
+        soft_wrap=True,
+    )
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="print sesame's version, the data contract's and the champion card's, and exit",
+        ),
+    ] = False,
+) -> None:
+    """Nightly consumer credit scoring over warehouse exports (data contract v2)."""
+
 WarehouseOption = Annotated[
     Path | None,
     typer.Option(
@@ -241,15 +271,16 @@ def _print_summary(summary: Any, settings: Settings) -> None:
         out.print(
             f"{latest.users - latest.unscorable:,} users scored, {latest.unscorable:,} unscorable"
         )
-    database = settings.database_path()
+    database = settings.database_path().resolve()
     out.print(f"warehouse: {database}")
+    # paths that work from any directory: the commands of this environment, the warehouse's
+    bin_dir = Path(sys.executable).parent
     out.print(
-        'query it:  .venv/bin/sesame sql "select tier, count(*) from score_snapshots '
-        f"where snapshot_date = '{summary.as_of}' group by tier\""
-        + (f" --warehouse {settings.warehouse}" if str(settings.warehouse) != "warehouse" else ""),
+        f'query it:  {bin_dir / "sesame"} sql "select tier, count(*) from score_snapshots '
+        f"where snapshot_date = '{summary.as_of}' group by tier\" --warehouse {database.parent}",
         soft_wrap=True,
     )
-    out.print(f"or:        .venv/bin/duckdb -readonly {database}", soft_wrap=True)
+    out.print(f"or:        {bin_dir / 'duckdb'} -readonly {database}", soft_wrap=True)
 
 
 def _cluster_options(workers: int | None, dask_address: str | None) -> dict[str, Any]:
@@ -969,6 +1000,38 @@ def fit(
         table.add_row(name, f"{value:.4f}", "fitted" if name in result.kept else "no / floor")
     out.print(table)
     out.print(f"fingerprint {result.data_fingerprint[:16]}, {result.seconds:.1f} s")
+
+
+@app.command()
+def runs(
+    last: Annotated[int, typer.Option("--last", min=1, help="most runs shown")] = 10,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """The run history, newest first: each run's command, date, status, time and error, from
+    the warehouse's `runs` table and the records of runs that published nothing since (run_log/).
+    Read-only; no Prefect."""
+    from sesame.runs import run_history
+
+    settings = _settings(warehouse)
+    rows = run_history(settings, last)
+    table = Table(title=f"Last {len(rows)} run(s) of {settings.database_path()}, newest first")
+    for column in ("started", "command", "as of", "status", "seconds", "users scored", "error"):
+        table.add_column(
+            column, justify="right" if column in ("seconds", "users scored") else "left"
+        )
+    for row in rows:
+        finished = row["finished_at"]
+        seconds = None if finished is None else (finished - row["started_at"]).total_seconds()
+        table.add_row(
+            f"{row['started_at']:%Y-%m-%d %H:%M:%S}",
+            Text(visible(str(row["command"]))),
+            str(row["as_of"] or "-"),
+            Text(visible(str(row["status"]))),
+            "-" if seconds is None else f"{seconds:,.1f}",
+            f"{row['users_scored']:,}" if row["users_scored"] is not None else "-",
+            Text(visible(str(row["error"] or ""), 160)),
+        )
+    out.print(table)
 
 
 @app.command()

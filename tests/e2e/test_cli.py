@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -373,3 +373,48 @@ def test_piped_output_is_not_wrapped_and_each_event_has_its_time(warehouse: Sett
         when, _, message = line.partition(" ")
         assert datetime.fromisoformat(when).tzinfo is not None, line
         assert message.strip(), line
+
+
+def test_runs_shows_the_history_newest_first_with_unpublished_runs(warehouse: Settings) -> None:
+    from sesame.runs import RunSummary, insert_runs, write_run_log
+    from sesame.warehouse import building, warehouse_lock
+
+    def summary(run_id: str, day: date, seconds: float | None) -> RunSummary:
+        started = datetime(2026, 7, 1, 2, 0) + timedelta(days=(day - D).days)
+        finished = None if seconds is None else started + timedelta(seconds=seconds)
+        return RunSummary(
+            run_id, "nightly", day, str(warehouse.warehouse), "card", started, finished
+        )
+
+    with warehouse_lock(warehouse), building(warehouse, "test-runs") as con:
+        insert_runs(con, [summary("run-published", D, 42.0).row("succeeded")])
+    failed = summary("run-failed", D + timedelta(days=1), 3.5)
+    write_run_log(warehouse, failed.row("failed", "table bills, file part-1.parquet: bad"))
+    where = ("--warehouse", str(warehouse.warehouse))
+
+    def lines(*args: str) -> list[str]:
+        result = sesame("runs", *where, *args)
+        assert result.returncode == 0, result.stderr
+        return [line for line in result.stdout.splitlines() if "nightly" in line]
+
+    newest, older = lines()[:2]
+    assert "failed" in newest and "3.5" in newest and "part-1.parquet" in newest
+    assert "succeeded" in older and "42.0" in older and str(D) in older
+    assert len(lines("--last", "1")) == 1
+    # a run going now: its record says running, and it holds the lock
+    write_run_log(warehouse, summary("run-now", D + timedelta(days=2), None).row("running"))
+    with warehouse_lock(warehouse):
+        assert "running" in lines()[0]
+    # once no process holds the lock, that record is a run that was killed
+    assert "interrupted" in lines()[0] and "killed" in lines()[0]
+
+
+def test_version_names_the_contract_and_the_champion_card() -> None:
+    from sesame import __version__
+    from sesame.transforms.scorecard import load_scorecard
+
+    result = sesame("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"sesame {__version__}, data contract v2, champion card {load_scorecard().model_version}"
+    )
