@@ -53,6 +53,7 @@ class Explanation:
     points: list[dict[str, Any]]  # one per characteristic: value, points, best, lost
     history: list[dict[str, Any]]
     actions: list[dict[str, Any]]  # what would raise the score most: code, action, points
+    since: dict[str, Any] | None = None  # what changed since the previous snapshot (Since)
 
 
 def explain_user(
@@ -91,7 +92,79 @@ def explain_user(
         .pl()
         .to_dicts()
     )
-    return Explanation(snapshot=snapshot, points=points, history=history, actions=actions)
+    since = _since_previous(con, card, snapshot, aggregates)
+    return Explanation(
+        snapshot=snapshot, points=points, history=history, actions=actions, since=since
+    )
+
+
+DIMENSIONS = ("credit_history", "identity", "capacity", "behavior", "relationships")
+# the new events of report_score_drops (written for the users whose score fell on a report date)
+NEW_EVENTS = {
+    "new_overdue_bill_ids": "overdue bills",
+    "new_negative_record_ids": "negative records",
+    "new_profile_change_ids": "profile changes",
+    "new_loan_application_ids": "loan applications",
+    "new_risk_event_ids": "platform violations",
+}
+
+
+def _since_previous(
+    con: duckdb.DuckDBPyConnection,
+    card: Scorecard,
+    snapshot: dict[str, Any],
+    aggregates: pl.DataFrame,
+) -> dict[str, Any] | None:
+    """What changed since the user's previous snapshot: the score and sub-scores then and now,
+    the characteristics whose points moved (re-scored with this card, so they sum to the
+    change when both snapshots were scored by it) and, for a fall on a report date, the new
+    events that report_score_drops found. None without an earlier snapshot."""
+    from sesame.transforms.drops import point_changes
+
+    user_id, day = snapshot["user_id"], snapshot["snapshot_date"]
+    found = con.sql(
+        "select * from score_snapshots where user_id = $user_id and snapshot_date < $d "
+        "order by snapshot_date desc limit 1",
+        params={"user_id": user_id, "d": day},
+    ).pl()
+    if found.is_empty():
+        return None
+    previous = found.row(0, named=True)
+    before = con.sql(
+        "select * from dimension_aggregates where user_id = $user_id and snapshot_date = $d",
+        params={"user_id": user_id, "d": previous["snapshot_date"]},
+    ).pl()
+    changes: list[dict[str, Any]] = []
+    if not before.is_empty() and not aggregates.is_empty():
+        moved = point_changes(before.lazy(), aggregates.lazy(), card=card).collect()
+        if moved.height:
+            changes = moved["point_changes"][0].to_list()
+    events: dict[str, list[int]] | None = None
+    try:
+        drop = con.sql(
+            f"select {', '.join(NEW_EVENTS)} from report_score_drops "
+            "where report_date = $d and user_id = $user_id",
+            params={"user_id": user_id, "d": day},
+        ).pl()
+    except duckdb.CatalogException:  # a warehouse whose reports were never written
+        drop = pl.DataFrame()
+    if drop.height:
+        events = {NEW_EVENTS[column]: drop[column][0].to_list() for column in NEW_EVENTS}
+    score, then = snapshot["score"], previous["score"]
+    return {
+        "previous_date": previous["snapshot_date"],
+        "previous_score": then,
+        "score": score,
+        "score_change": None if score is None or then is None else score - then,
+        "same_model": previous["model_version"] == snapshot["model_version"],
+        "previous_model_version": previous["model_version"],
+        "dimensions": {
+            name: {"previous": previous[name], "now": snapshot[name]} for name in DIMENSIONS
+        },
+        "previous_reasons": list(previous["reasons"] or []),
+        "point_changes": changes,
+        "new_events": events,
+    }
 
 
 def _latest(

@@ -62,6 +62,7 @@ def _options(
 ) -> None:
     """Nightly consumer credit scoring over warehouse exports (data contract v2)."""
 
+
 WarehouseOption = Annotated[
     Path | None,
     typer.Option(
@@ -487,6 +488,77 @@ class Format(StrEnum):
     json = "json"
 
 
+class Shown(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _print_since(since: dict[str, Any] | None) -> None:
+    """explain's "Since the previous snapshot" section."""
+    if since is None:
+        out.print(Text("Since the previous snapshot: this is the user's first snapshot"))
+        return
+    then, now = since["previous_score"], since["score"]
+    change = since["score_change"]
+    moved = "" if change is None else f" ({change:+d})" if change else " (unchanged)"
+    out.print(
+        Text(
+            f"Since the previous snapshot ({since['previous_date']}): score "
+            f"{then if then is not None else 'none'} -> {now if now is not None else 'none'}"
+            f"{moved}",
+            style="bold",
+        )
+    )
+    if not since["same_model"]:
+        out.print(
+            Text(
+                f"  (then scored by {since['previous_model_version']}; the point changes below "
+                "re-score both dates with today's card)"
+            )
+        )
+    fell = [
+        name
+        for name, value in since["dimensions"].items()
+        if value["previous"] is not None
+        and value["now"] is not None
+        and value["now"] < value["previous"]
+    ]
+    if fell:
+        out.print(Text(f"  dimensions that fell: {', '.join(fell)}"))
+    if since["point_changes"]:
+        table = Table(title="Points that moved")
+        for column in ("characteristic", "why", "then", "now", "change"):
+            table.add_column(
+                column, justify="right" if column in ("then", "now", "change") else "left"
+            )
+        for row in since["point_changes"]:
+            table.add_row(
+                row["characteristic"],
+                REASON_TEXT.get(row["reason_code"], row["reason_code"]),
+                str(row["previous_points"]),
+                str(row["points"]),
+                f"{row['points_change']:+d}",
+            )
+        out.print(table)
+    elif change == 0 or change is None:
+        out.print(Text("  no characteristic moved"))
+    events = since["new_events"]
+    if events is not None:
+        found = [
+            f"{len(ids)} {what} ({', '.join(map(str, ids[:5]))}{', ...' if len(ids) > 5 else ''})"
+            for what, ids in events.items()
+            if ids
+        ]
+        out.print(
+            Text(
+                "  new events since then: " + "; ".join(found)
+                if found
+                else "  no new events since then: the fall comes from windows moving past "
+                "older events (history ageing), not from anything new"
+            )
+        )
+
+
 @app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="one read-only query (select, with, describe...)")],
@@ -573,10 +645,14 @@ def explain(
             help="a score to reach: the fewest actions that reach it, or when time would",
         ),
     ] = None,
+    output_format: Annotated[
+        Shown,
+        typer.Option("--format", help="text for a person, json (reason codes) for a program"),
+    ] = Shown.text,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """One user's score, sub-scores, reasons in plain words, and score history; with --target,
-    a plan to reach that score."""
+    """One user's score, sub-scores, reasons in plain words, what changed since the previous
+    snapshot, and score history; with --target, a plan to reach that score."""
     from sesame.explain import PLAN_HORIZON_YEARS, Plan, explain_user, plan_user
     from sesame.transforms.scorecard import load_scorecard
     from sesame.warehouse import connect_read_only
@@ -593,6 +669,16 @@ def explain(
     finally:
         con.close()
     snap = explanation.snapshot
+    if output_format is Shown.json:
+        import dataclasses
+        import json
+
+        document = dataclasses.asdict(explanation) | {
+            "asked_date": day,
+            "plan": None if plan is None else dataclasses.asdict(plan),
+        }
+        sys.stdout.write(json.dumps(document, default=str, indent=2) + "\n")
+        return
     out.print(
         f"[bold]User {user_id}[/bold] on {snap['snapshot_date']} (model {snap['model_version']})"
     )
@@ -626,6 +712,8 @@ def explain(
         out.print("[bold]Why not higher[/bold]")
         for code in snap["reasons"]:
             out.print(f"  - {REASON_TEXT.get(code, code)} ({code})")
+    _print_since(explanation.since)
+    if snap["score"] is not None:
         points = Table(title="Points by characteristic")
         for column in ("characteristic", "value", "points", "best", "lost"):
             points.add_column(column, justify="left" if column == "characteristic" else "right")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -418,3 +419,39 @@ def test_version_names_the_contract_and_the_champion_card() -> None:
     assert result.stdout.strip() == (
         f"sesame {__version__}, data contract v2, champion card {load_scorecard().model_version}"
     )
+
+
+def test_explain_says_what_changed_since_the_previous_snapshot(warehouse: Settings) -> None:
+    from sesame.reports import build_reports
+    from sesame.transforms.scorecard import load_scorecard
+    from sesame.warehouse import building, warehouse_lock
+
+    with warehouse_lock(warehouse), building(warehouse, "test-reports") as con:
+        build_reports(con, warehouse, load_scorecard(), D)  # report_score_drops for D
+    before = pipeline.snapshot(warehouse, date(2026, 5, 31))[2]
+    now = pipeline.snapshot(warehouse, D)[2]
+    change = now["score"] - before["score"]
+    assert change < 0  # user 2's bill of 1 June is unpaid at D
+
+    shown = sesame("explain", "2", "--format", "json", "--warehouse", str(warehouse.warehouse))
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    since = document["since"]
+    assert since["previous_date"] == "2026-05-31" and since["score_change"] == change
+    # the points that moved sum to the change, and the overdue bill is named as the new event
+    assert sum(row["points_change"] for row in since["point_changes"]) == change
+    assert "overdue_payments" in {row["reason_code"] for row in since["point_changes"]}
+    bills = pipeline.query(
+        warehouse, "select bill_id from stg_bills where user_id = 2 and due_date = '2026-06-01'"
+    )
+    assert since["new_events"]["overdue bills"] == bills["bill_id"].to_list()
+    assert document["snapshot"]["reasons"] == list(now["reasons"])  # codes, for a program
+
+    text = sesame("explain", "2", "--warehouse", str(warehouse.warehouse))
+    assert (
+        f"Since the previous snapshot (2026-05-31): score {before['score']} -> {now['score']} "
+        f"({change:+d})"
+    ) in text.stdout
+    assert "new events since then: 1 overdue bills" in text.stdout
+    first = sesame("explain", "2", "--as-of", "2026-05-31", "--warehouse", str(warehouse.warehouse))
+    assert "this is the user's first snapshot" in first.stdout
