@@ -1,25 +1,84 @@
 """One typed settings object for the whole job (environment prefix ``SESAME_``).
 
 Every tunable has a default, a unit and a reason. Nothing else in the project reads the
-environment: commands build a ``Settings`` and pass it down.
+environment: commands build a ``Settings`` and pass it down. Sources, the first that sets a value
+wins: command-line options, ``SESAME_*`` environment variables, the config file (``sesame.toml``
+in the working directory, or the file ``SESAME_CONFIG`` names; keys are the settings' names in
+lower case, e.g. ``memory_limit = "4GB"``), the defaults below.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
+CONFIG_FILE = "sesame.toml"  # in the working directory; SESAME_CONFIG names another file
+
+
+class ConfigFileError(ValueError):
+    """A config file that cannot be read or sets something that is not a setting."""
+
+
+def config_file() -> Path | None:
+    """The config file the settings read: SESAME_CONFIG (which must exist), else ./sesame.toml
+    when there is one."""
+    named = os.environ.get("SESAME_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigFileError(f"SESAME_CONFIG={named}: no such file")
+        return path
+    local = Path(CONFIG_FILE)
+    return local if local.is_file() else None
+
+
+class _ConfigFileSource(TomlConfigSettingsSource):
+    """The config file, refusing a key that is not a setting (a typo would go unnoticed)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        try:
+            super().__init__(settings_cls, toml_file=path)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigFileError(f"config file {path}: {error}") from None
+        unknown = sorted(set(self.toml_data) - set(settings_cls.model_fields))
+        if unknown:
+            raise ConfigFileError(
+                f"config file {path}: {', '.join(map(repr, unknown))} "
+                f"{'is not a setting' if len(unknown) == 1 else 'are not settings'} (the "
+                "settings are listed in the README, in lower case without SESAME_)"
+            )
 
 
 class Settings(BaseSettings):
     """Settings read from ``SESAME_*`` environment variables, then command-line options."""
 
     model_config = SettingsConfigDict(env_prefix="SESAME_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = config_file()
+        if path is None:
+            return (init_settings, env_settings)
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls, path))
 
     # --- where things live ------------------------------------------------------------------
     warehouse: Path = Field(

@@ -201,8 +201,12 @@ def _settings(
         overrides["warehouse"] = warehouse
     if input_dir is not None:
         overrides["input"] = input_dir
+    from sesame.settings import ConfigFileError
+
     try:
         return Settings(**overrides)
+    except ConfigFileError as error:
+        raise UsageError(str(error)) from None
     except ValidationError as error:
         problems = "; ".join(
             (f"SESAME_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
