@@ -4,10 +4,12 @@ whole)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
 from rich.console import Console
@@ -56,3 +58,16 @@ def console(*, stderr: bool = False) -> Console:
     return Console(
         stderr=stderr, highlight=False, width=UNWRAPPED_WIDTH, soft_wrap=True, no_color=True
     )
+
+
+class OneLineFormatter(logging.Formatter):
+    """``2026-12-02T01:25:43+00:00 message`` (with the level and the logger when verbose), a
+    message's line breaks written as `` | ``: one event, one line, for logs and pipes."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC).astimezone().isoformat("T", "seconds")
+        text = super().format(record).replace("\r\n", "\n").replace("\n", " | ")
+        return f"{when} {text}"

@@ -36,6 +36,8 @@ from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, no_room
 log = logging.getLogger(__name__)
 
 RUN_LOG = "run_log"
+LOGS = "logs"  # <warehouse>/logs/<run_id>.log: every run's progress lines, kept for LOGS_KEPT runs
+LOGS_KEPT = 100
 RUNS_COLUMNS = (
     "run_id",
     "command",
@@ -219,6 +221,44 @@ def insert_runs(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> N
             "where not exists (select 1 from runs where run_id = $run_id)",
             row,
         )
+
+
+@contextlib.contextmanager
+def run_log_file(settings: Settings, run_id: str) -> Iterator[Path]:
+    """Writes the run's progress lines (INFO and above, whatever the terminal shows: --quiet
+    too) to ``<warehouse>/logs/<run_id>.log``, one timed line each, private to the user; the
+    last line says how the run ended. Keeps the newest ``LOGS_KEPT`` files."""
+    from sesame.display import OneLineFormatter
+
+    folder = ensure_private_dir(settings.warehouse / LOGS)
+    path = folder / f"{run_id}.log"
+    stream = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE), "a")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(OneLineFormatter(verbose=True))
+    handler.setLevel(logging.INFO)
+    logger = logging.getLogger("sesame")
+    level = logger.level
+    shown = logger.getEffectiveLevel()
+    pinned = [h for h in logger.handlers if h.level == logging.NOTSET]
+    for other in pinned:  # the terminal keeps showing what it showed
+        other.setLevel(shown)
+    logger.setLevel(min(shown, logging.INFO))
+    logger.addHandler(handler)
+    try:
+        yield path
+    except BaseException as error:  # to the file only: the terminal gets the command's error
+        ended = f"the run ended: {type(error).__name__}: {error}; nothing was published"
+        handler.emit(logger.makeRecord(logger.name, logging.ERROR, __file__, 0, ended, (), None))
+        raise
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        for other in pinned:
+            other.setLevel(logging.NOTSET)
+        stream.close()
+        logs = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in logs[LOGS_KEPT:]:
+            old.unlink(missing_ok=True)
 
 
 def run_log_path(settings: Settings, run_id: str) -> Path:

@@ -17,7 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from sesame.display import console, is_terminal, number, visible
+from sesame.display import OneLineFormatter, console, is_terminal, number, visible
 from sesame.errors import SesameError, UsageError
 from sesame.reason_codes import REASON_TEXT
 from sesame.settings import Settings
@@ -163,28 +163,13 @@ def _log_progress(quiet: bool, verbose: bool = False) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:  # a log file or a pipe: one event per line, each with its ISO time
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_OneLine(verbose))
+        handler.setFormatter(OneLineFormatter(verbose))
     logger = logging.getLogger("sesame")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
     if verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-
-
-class _OneLine(logging.Formatter):
-    """``2026-12-02T01:25:43+00:00 message`` (with the level and the logger when verbose), a
-    message's line breaks written as `` | ``: one event, one line, for logs and pipes."""
-
-    def __init__(self, verbose: bool) -> None:
-        super().__init__("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s")
-
-    def format(self, record: logging.LogRecord) -> str:
-        from datetime import UTC, datetime
-
-        when = datetime.fromtimestamp(record.created, UTC).astimezone().isoformat("T", "seconds")
-        text = super().format(record).replace("\r\n", "\n").replace("\n", " | ")
-        return f"{when} {text}"
 
 
 class Every(StrEnum):

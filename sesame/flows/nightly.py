@@ -26,6 +26,7 @@ from sesame.runs import (
     new_run_id,
     read_run_logs,
     remove_run_logs,
+    run_log_file,
     run_log_path,
     write_run_log,
 )
@@ -89,7 +90,7 @@ def _run_steps(
     summary = RunSummary(run_id, command, as_of, str(settings.warehouse), card.model_version)
     moves: list[tuple[Path, Path]] = []  # written aside, moved in place on publish
     rebuilding = command == "rebuild"  # a new warehouse, published snapshots put back
-    with warehouse_lock(settings):
+    with warehouse_lock(settings), run_log_file(settings, run_id):
         write_run_log(settings, summary.row("running"))
         pause_point("started")
         try:
@@ -151,7 +152,7 @@ def _run_steps(
             _clear_frames_behind(error)
             raise
         remove_run_logs([*earlier_logs, run_log_path(settings, run_id)])
-    log.info("published %s in %.1f s", settings.database_path(), summary.seconds)
+        log.info("published %s in %.1f s", settings.database_path(), summary.seconds)
     create_markdown_artifact(
         key=f"sesame-{command}", markdown=summary.markdown(), description=f"{command} {as_of}"
     )

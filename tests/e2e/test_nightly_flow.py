@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -106,6 +106,16 @@ def test_a_failed_run_leaves_the_warehouse_as_it_was(settings: Settings) -> None
     assert digest(database) == before
     assert sorted(p.name for p in (settings.warehouse / "score_snapshots").iterdir()) == partitions
     assert not list(settings.warehouse.glob(".sesame.duckdb.building-*"))
+    # each run's log file, one timed line per event; the last line says how the run ended
+    logs = sorted((settings.warehouse / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+    assert len(logs) == 2
+    published, failed = (path.read_text().splitlines() for path in logs)
+    for line in published + failed:
+        assert datetime.fromisoformat(line.split(" ", 1)[0]).tzinfo is not None, line
+    assert any("ingested transactions" in line for line in published), published
+    assert "published" in published[-1]
+    assert "the run ended: ExportError" in failed[-1] and "part-9.parquet" in failed[-1]
+    assert failed[-1].endswith("nothing was published")
 
 
 def test_a_second_run_is_refused_while_one_holds_the_warehouse(settings: Settings) -> None:
@@ -133,6 +143,9 @@ def test_warehouse_files_are_private(settings: Settings) -> None:
     nightly_flow(as_of=D, settings=settings)
     assert settings.database_path().stat().st_mode & 0o777 == 0o600
     assert settings.warehouse.stat().st_mode & 0o777 == 0o700
+    assert (settings.warehouse / "logs").stat().st_mode & 0o777 == 0o700
+    (log_file,) = (settings.warehouse / "logs").iterdir()
+    assert log_file.stat().st_mode & 0o777 == 0o600
     for copy in (settings.warehouse / "score_snapshots").rglob("*.parquet"):
         assert copy.stat().st_mode & 0o777 == 0o600
 

@@ -49,13 +49,13 @@ def test_sesame_config_names_a_file_elsewhere(
     monkeypatch.setenv("SESAME_CONFIG", str(elsewhere))
     assert Settings().memory_limit == "6GB"
     monkeypatch.setenv("SESAME_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(ConfigFileError, match="missing.toml: no such file"):
+    with pytest.raises(ConfigFileError, match=r"missing\.toml: no such file"):
         Settings()
 
 
 def test_a_key_that_is_no_setting_is_refused_by_name(tmp_path: Path) -> None:
     (tmp_path / "sesame.toml").write_text('memry_limit = "3GB"\n')
-    with pytest.raises(ConfigFileError, match="sesame.toml: 'memry_limit' is not a setting"):
+    with pytest.raises(ConfigFileError, match=r"sesame\.toml: 'memry_limit' is not a setting"):
         Settings()
 
 
