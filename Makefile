@@ -47,7 +47,7 @@ lock: setup ## re-resolve requirements.lock from pyproject.toml
 	$(PIP) install uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra fit --python-version 3.11 --generate-hashes -o requirements.lock
 
-docs: setup ## regenerate the README's scorecard and settings tables from the code
+docs: setup ## regenerate the README's scorecard, settings and warehouse tables from the code
 	$(BIN)/python -m sesame.docs
 
 update-golden: setup ## rewrite tests/golden/ from the sample (review the diff!)

@@ -1,4 +1,5 @@
-"""Generated README sections (`make docs`): the scorecard and the settings, from the code.
+"""Generated README sections (`make docs`): the scorecard, the settings and the warehouse's
+tables, from the code and sesame/catalog.toml.
 
 ``tests/unit/test_readme.py`` fails when the README no longer matches, so the documented model
 is always the model that runs.
@@ -33,9 +34,16 @@ def settings_markdown() -> str:
     return "\n".join(lines)
 
 
+def _tables() -> str:
+    from sesame.catalog import tables_markdown
+
+    return tables_markdown(load_scorecard())
+
+
 SECTIONS = {
     "scorecard": lambda: scorecard_markdown(load_scorecard()),
     "settings": settings_markdown,
+    "tables": _tables,
 }
 
 
@@ -51,7 +59,8 @@ def update_readme(path: Path = PROJECT_DIR / "README.md") -> None:
     text = path.read_text(encoding="utf-8")
     for name, render in SECTIONS.items():
         old = section(text, name)
-        text = text.replace(old, render().strip() + "\n")
+        start = text.index(f"<!-- {name}:start -->\n") + len(f"<!-- {name}:start -->\n")
+        text = text[:start] + render().strip() + "\n" + text[start + len(old) :]
     path.write_text(text, encoding="utf-8")
 
 

@@ -1080,6 +1080,65 @@ def fit(
 
 
 @app.command()
+def describe(
+    table: Annotated[
+        str | None, typer.Argument(help="a table \\[default: list every table]")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """What the warehouse's tables and columns hold: the COMMENTs each run writes from
+    sesame/catalog.toml (any DuckDB client sees them in duckdb_tables() and duckdb_columns()).
+    Read-only; no Prefect."""
+    from sesame.warehouse import connect_read_only
+
+    settings = _settings(warehouse)
+    con = connect_read_only(settings)
+    try:
+        if table is None:
+            listed = con.execute(
+                "select table_name, estimated_size, comment from duckdb_tables() "
+                "where database_name = current_database() and schema_name = 'main' "
+                "order by table_name"
+            ).fetchall()
+            shown = Table(title=f"Tables of {settings.database_path()}")
+            for column in ("table", "rows (estimated)", "what it holds"):
+                shown.add_column(column, justify="right" if column.startswith("rows") else "left")
+            for name, size, comment in listed:
+                shown.add_row(Text(visible(name)), f"{size:,}", Text(comment or "-"))
+            out.print(shown)
+            out.print(Text("a table's columns: sesame describe TABLE"))
+            return
+        columns = con.execute(
+            "select column_name, data_type, comment from duckdb_columns() "
+            "where database_name = current_database() and schema_name = 'main' "
+            "and table_name = $t order by column_index",
+            {"t": table},
+        ).fetchall()
+        if not columns:
+            names = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
+            import difflib
+
+            close = difflib.get_close_matches(table, names, n=3)
+            hint = (
+                f"; did you mean {', '.join(close)}?" if close else ": sesame describe lists them"
+            )
+            raise UsageError(f"the warehouse has no table {visible(table)!r}{hint}")
+        comment = con.execute(
+            "select comment from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = $t",
+            {"t": table},
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    shown = Table(title=Text(f"{table}: {comment or '-'}"))
+    for column in ("column", "type", "meaning"):
+        shown.add_column(column)
+    for name, kind, meaning in columns:
+        shown.add_row(Text(visible(name)), kind, Text(meaning or "-"))
+    out.print(shown)
+
+
+@app.command()
 def runs(
     last: Annotated[int, typer.Option("--last", min=1, help="most runs shown")] = 10,
     warehouse: WarehouseOption = None,

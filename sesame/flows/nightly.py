@@ -17,6 +17,7 @@ from prefect.futures import wait
 from prefect.runtime import flow_run
 
 from sesame import cluster
+from sesame.catalog import write_comments
 from sesame.flows import tasks
 from sesame.flows.prefect_env import stopping_signal
 from sesame.reports import report_folder
@@ -140,6 +141,9 @@ def _run_steps(
                         folder = tasks.report_files(run_id, settings, as_of)
                         summary.report_folder = report_folder(settings, as_of)
                         moves.append((folder, summary.report_folder))
+                missing = write_comments(building_connection(run_id), card)
+                if missing:  # a table or column the catalog does not describe yet
+                    log.warning("sesame/catalog.toml lacks %s", ", ".join(missing))
                 summary.record(building_connection(run_id))
         except BaseException as error:
             summary.finished_at = datetime.now()

@@ -455,3 +455,24 @@ def test_explain_says_what_changed_since_the_previous_snapshot(warehouse: Settin
     assert "new events since then: 1 overdue bills" in text.stdout
     first = sesame("explain", "2", "--as-of", "2026-05-31", "--warehouse", str(warehouse.warehouse))
     assert "this is the user's first snapshot" in first.stdout
+
+
+def test_describe_prints_the_tables_and_a_tables_columns(warehouse: Settings) -> None:
+    from sesame.catalog import column_comment, table_comment, write_comments
+    from sesame.transforms.scorecard import load_scorecard
+    from sesame.warehouse import building, warehouse_lock
+
+    with warehouse_lock(warehouse), building(warehouse, "test-comments") as con:
+        assert write_comments(con, load_scorecard()) == []
+    where = ("--warehouse", str(warehouse.warehouse))
+    listed = sesame("describe", *where)
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "│ score_snapshots " in line)
+    assert str(table_comment("score_snapshots"))[:40] in row
+    columns = sesame("describe", "score_snapshots", *where)
+    assert columns.returncode == 0, columns.stderr
+    tier = next(line for line in columns.stdout.splitlines() if "│ tier " in line)
+    assert "VARCHAR" in tier and str(column_comment("score_snapshots", "tier"))[:40] in tier
+    unknown = sesame("describe", "score_snapshot", *where)
+    assert unknown.returncode == 2
+    assert "no table 'score_snapshot'; did you mean score_snapshots" in unknown.stderr

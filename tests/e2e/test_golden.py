@@ -13,8 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from sesame.catalog import stale_entries
 from sesame.flows.nightly import nightly_flow
 from sesame.settings import PROJECT_DIR, Settings
+from sesame.warehouse import connect_read_only
 from tests import pipeline
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
@@ -105,3 +107,17 @@ def test_nightly_on_the_sample_reproduces_the_golden_files(tmp_path: Path) -> No
     compare("snapshot_history", pipeline.query(settings, HISTORY_SQL))
     for name, sql in OTHER_SQL.items():
         compare(name, pipeline.query(settings, sql))
+    # every table and column of a real warehouse says what it holds (sesame/catalog.toml), and
+    # the catalog names no column a table lacks
+    undocumented = pipeline.query(
+        settings,
+        "select table_name, '' as column_name from duckdb_tables() where schema_name = 'main' "
+        "and coalesce(comment, '') = '' union all select table_name, column_name "
+        "from duckdb_columns() where schema_name = 'main' and coalesce(comment, '') = ''",
+    )
+    assert undocumented.is_empty(), undocumented.rows()
+    con = connect_read_only(settings)
+    try:
+        assert stale_entries(con) == []
+    finally:
+        con.close()
