@@ -26,7 +26,7 @@ app = typer.Typer(
     name="sesame",
     help="Nightly consumer credit scoring over warehouse exports (data contract v2).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
 out = console()

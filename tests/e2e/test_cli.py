@@ -476,3 +476,16 @@ def test_describe_prints_the_tables_and_a_tables_columns(warehouse: Settings) ->
     unknown = sesame("describe", "score_snapshot", *where)
     assert unknown.returncode == 2
     assert "no table 'score_snapshot'; did you mean score_snapshots" in unknown.stderr
+
+
+def test_shell_completion_completes_the_commands() -> None:
+    command = str(Path(sys.executable).parent / "sesame")  # the installed command
+    script = subprocess.run(
+        [command, "--show-completion", "bash"], capture_output=True, text=True, timeout=120
+    )
+    assert script.returncode == 0 and "_sesame_completion" in script.stdout, script
+    env = {**os.environ, "_SESAME_COMPLETE": "complete_bash", "COMP_WORDS": "sesame re"}
+    done = subprocess.run(
+        [command], capture_output=True, text=True, env=env | {"COMP_CWORD": "1"}, timeout=120
+    )
+    assert done.stdout.split() == ["report", "restore", "rebuild"], done
