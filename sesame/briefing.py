@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from sesame import __version__
 from sesame.display import visible
@@ -49,10 +50,43 @@ def briefing_context(
         "from score_snapshots where snapshot_date = $d",
         d=d,
     )
+    # the previous snapshot date of the champion, and the headline as it stood then
+    previous = con.sql(
+        "select max(snapshot_date) from snapshot_dates where snapshot_date < $d "
+        "and model_version = $champion",
+        params={"d": d, "champion": champion_version},
+    ).fetchall()[0][0]
+    before = _one(
+        con,
+        "select count(*) as users, count(score) as scored, "
+        "count(*) - count(score) as unscorable, avg(score) as mean_score "
+        "from score_snapshots where snapshot_date = $p",
+        p=previous,
+    )
+    movement = _one(
+        con,
+        "select count(*) filter (where now.score > earlier.score) as rose, "
+        "count(*) filter (where now.score < earlier.score) as fell, "
+        "count(*) filter (where now.score = earlier.score) as unchanged, "
+        "count(*) filter (where earlier.score is null) as newly_scored "
+        "from (select user_id, score from score_snapshots "
+        "      where snapshot_date = $d and score is not null) as now "
+        "left join (select user_id, score from score_snapshots "
+        "      where snapshot_date = $p and score is not null) as earlier "
+        "on now.user_id = earlier.user_id",
+        d=d,
+        p=previous,
+    )
+    quality = _data_quality(con, settings, d, champion_version)
+    trend = _month_end_trend(con, d, champion_version)
     counts = _one(
         con,
         "select "
         "(select count(*) from report_score_drops where report_date = $d) as drops, "
+        "(select count(*) from report_score_drops where report_date = $d and "
+        "  len(new_overdue_bill_ids) + len(new_negative_record_ids) "
+        "  + len(new_profile_change_ids) + len(new_loan_application_ids) "
+        "  + len(new_risk_event_ids) = 0) as drops_without_events, "
         "(select count(*) from report_stuck_users where report_date = $d) as stuck, "
         "(select count(*) from report_tier_changes where report_date = $d) as tier_changes, "
         "(select count(*) from report_tier_changes where report_date = $d "
@@ -150,19 +184,8 @@ def briefing_context(
     )
     validation["champion_bands"] = champion_bands
     tables = {
-        "drops": _rows(
-            con,
-            "select user_id, previous_date, previous_score, score, score_drop, "
-            "array_to_string(dimensions_fell, ', ') as dimensions_fell, "
-            "array_to_string(causes, ', ') as causes, "
-            "len(new_overdue_bill_ids) + len(new_negative_record_ids) "
-            "+ len(new_profile_change_ids) + len(new_loan_application_ids) "
-            "+ len(new_risk_event_ids) as new_events "
-            "from report_score_drops where report_date = $d "
-            "order by score_drop desc, user_id limit $n",
-            d=d,
-            n=TOP_ROWS,
-        ),
+        "drops": _drops(con, d, with_events=True),
+        "drops_without_events": _drops(con, d, with_events=False),
         "stuck": _rows(
             con,
             "select user_id, months_without_rise, month_end_then, score_then, score, "
@@ -197,7 +220,7 @@ def briefing_context(
             "select record_id, user_id, category, source, status, occurred_at, resolved_at, "
             "counts_until "
             "from report_negative_records where report_date = $d "
-            "order by status desc, counts_until nulls first, record_id limit $n",
+            "order by occurred_at desc, record_id desc limit $n",  # newest first
             d=d,
             n=TOP_ROWS,
         ),
@@ -211,8 +234,14 @@ def briefing_context(
         "report_date": d,
         "generated_at": datetime.now().replace(microsecond=0),
         "version": __version__,
-        "warehouse": str(settings.warehouse),
+        "database": str(settings.database_path().resolve()),
         "headline": headline,
+        "previous_date": previous,
+        "before": before,
+        "movement": movement,
+        "quality": quality,
+        "trend": trend,
+        "tier_names": TREND_TIERS,
         "counts": counts,
         "distribution": distribution,
         "max_share": max(
@@ -236,12 +265,98 @@ def briefing_context(
     }
 
 
+def _drops(con: duckdb.DuckDBPyConnection, d: date, *, with_events: bool) -> list[dict[str, Any]]:
+    """The largest drops after new events, or with none (windows moving past older events),
+    each cause with its plain-language text."""
+    rows = _rows(
+        con,
+        "select user_id, previous_date, previous_score, score, score_drop, "
+        "array_to_string(dimensions_fell, ', ') as dimensions_fell, causes, new_events "
+        "from (select *, len(new_overdue_bill_ids) + len(new_negative_record_ids) "
+        "      + len(new_profile_change_ids) + len(new_loan_application_ids) "
+        "      + len(new_risk_event_ids) as new_events "
+        "      from report_score_drops where report_date = $d) "
+        "where (new_events > 0) = $with_events "
+        "order by score_drop desc, user_id limit $n",
+        d=d,
+        with_events=with_events,
+        n=TOP_ROWS,
+    )
+    for row in rows:
+        row["causes"] = [
+            {"code": code, "text": REASON_TEXT.get(code, code)} for code in row["causes"] or []
+        ]
+    return rows
+
+
+TREND_TIERS = ("excellent", "very_good", "good", "fair", "poor", "unscorable")
+TREND_MONTHS = 12
+
+
+def _month_end_trend(
+    con: duckdb.DuckDBPyConnection, d: date, champion: str
+) -> list[dict[str, Any]]:
+    """Mean score and tier shares at the champion's latest month-end snapshots up to D."""
+    shares = ", ".join(
+        f"count(*) filter (where tier = '{tier}') / count(*) as {tier}" for tier in TREND_TIERS
+    )  # the tier names are the contract's constants
+    return _rows(
+        con,
+        f"select snapshot_date, avg(score) as mean_score, {shares} from score_snapshots "
+        "where snapshot_date in (select snapshot_date from snapshot_dates "
+        "  where snapshot_date <= $d and model_version = $champion "
+        "  and snapshot_date = last_day(snapshot_date) "
+        "  order by snapshot_date desc limit $months) "
+        "group by snapshot_date order by snapshot_date",
+        d=d,
+        champion=champion,
+        months=TREND_MONTHS,
+    )
+
+
+def _data_quality(
+    con: duckdb.DuckDBPyConnection, settings: Settings, d: date, champion: str
+) -> dict[str, Any]:
+    """The run that scored D, what it read and quarantined, and each export's freshness."""
+    from sesame.freshness import check_freshness, limits_from_settings
+
+    run = con.sql(
+        "select run_id from snapshot_dates where snapshot_date = $d and model_version = $m",
+        params={"d": d, "m": champion},
+    ).fetchall()
+    run_id = run[0][0] if run else None
+    inputs = _one(
+        con,
+        "select count(*) as files, coalesce(sum(rows_read), 0) as rows_read, "
+        "coalesce(sum(rows_quarantined), 0) as rows_quarantined, "
+        "(select count(*) from ingested_files) as files_all, "
+        "(select count(*) from quarantine) as quarantined_all "
+        "from ingested_files where run_id = $r",
+        r=run_id,
+    )
+    quarantined = _rows(
+        con,
+        "select table_name, reason, count(*) as rows_ from quarantine where run_id = $r "
+        "group by all order by rows_ desc, table_name limit 10",
+        r=run_id,
+    )
+    freshness = check_freshness(con, d, limits_from_settings(settings), allow_stale=True)
+    return {
+        "run_id": run_id,
+        "inputs": inputs,
+        "quarantined": quarantined,
+        "freshness": list(freshness.values()),
+    }
+
+
 TEXT_LIMIT = 200  # characters of one text value the page shows; the CSV beside it holds it all
 
 
 def _as_data(value: Any) -> Any:
     """Every value the page prints: text with its invisible and reordering characters made
     visible and cut to ``TEXT_LIMIT`` (then escaped by the autoescape)."""
+    if isinstance(value, Markup):  # the template's own markup (a macro's output), not data
+        return value
     return visible(value, TEXT_LIMIT) if isinstance(value, str) else value
 
 

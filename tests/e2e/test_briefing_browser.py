@@ -91,6 +91,8 @@ def test_the_briefing_renders_with_no_console_errors(briefing: Path, tmp_path: P
         "Repair decisions",
         "Population monitoring",
         "Does the score rank risk?",
+        "Trend over the month-ends",
+        "Data quality",
     ):
         assert f"<h2>{heading}</h2>" in dom
     assert "<script" not in dom  # no script on the page, and no injected one
@@ -162,3 +164,32 @@ def test_the_page_shows_hidden_characters_and_cuts_long_text(briefing: Path) -> 
     assert "hotel\\u202egnp.exe" in html
     assert len(html) < 200_000  # a 1 MB value is cut on the page (the CSV holds it)
     assert "characters)" in html
+
+
+def test_the_briefing_shows_changes_quality_and_trend(briefing: Path) -> None:
+    html = briefing.read_text()
+    # the headline compares with the previous snapshot, and counts rises as well as falls
+    assert f"Changes since the previous snapshot, {DATES[-2]}" in html
+    assert "scores rose / fell" in html
+    # a data-quality section: the run, its inputs, every export's freshness
+    quality = html[html.index('<section id="data-quality">') :]
+    quality = quality[: quality.index("</section>")]
+    assert "<code>browser</code>" in quality
+    assert all(f"<td>{table}</td>" in quality for table in ("users", "bills", "risk_events"))
+    # the month-ends' trend: one row per month-end snapshot, newest first
+    trend = html[html.index("Trend over the month-ends") :]
+    rows = re.findall(
+        r'<tr><td class="date">(\d{4}-\d{2}-\d{2})</td>', trend[: trend.index("</section>")]
+    )
+    assert rows == [str(d) for d in reversed(DATES)]
+    # drops by new events apart from drops without one, causes in words beside their codes
+    assert "After new events (" in html and "With no new event (" in html
+    assert "You paid bills late or have overdue bills." in html
+    assert '<span class="code">overdue_payments</span>' in html
+    # negative records newest first (occurred on 3, 2 and 1 June)
+    records = html[html.index("<h2>Negative records</h2>") :]
+    occurred = re.findall(
+        r'<tr><td class="date">(\d{4}-\d{2}-\d{2})</td>', records[: records.index("</section>")]
+    )
+    assert occurred == ["2026-06-03", "2026-06-02", "2026-06-01"]
+    assert "warehouse warehouse" not in html
