@@ -118,6 +118,30 @@ class Stopped:
     seconds: float  # from the signal to the run's exit
 
 
+def send_and_wait(
+    process: subprocess.Popen[bytes], signum: signal.Signals, *, to_group: bool
+) -> tuple[int, float]:
+    """Sends ``signum`` to the process (or its group); its exit code and the seconds it took."""
+    started = time.monotonic()
+    (os.killpg if to_group else os.kill)(process.pid, signum)
+    returncode = process.wait(timeout=STOP_BOUND_SECONDS)
+    return returncode, time.monotonic() - started
+
+
+def kill_if_running(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def assert_gone(children: list[int], output: str) -> None:
+    """Every process the stopped one started has exited (they die with their parent)."""
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], output
+
+
 def signalled_run(
     scene: Scene, tmp_path: Path, signum: signal.Signals, *, to_group: bool
 ) -> Stopped:
@@ -140,25 +164,13 @@ def signalled_run(
         children = descendants(process.pid)
         servers = [pid for pid in children if "prefect.server" in command_line(pid)]
         assert servers, f"the run should have started a Prefect server: {children}"
-        started = time.monotonic()
-        if to_group:
-            os.killpg(process.pid, signum)
-        else:
-            os.kill(process.pid, signum)
-        returncode = process.wait(timeout=STOP_BOUND_SECONDS)
-        seconds = time.monotonic() - started
+        returncode, seconds = send_and_wait(process, signum, to_group=to_group)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        kill_if_running(process)
     where = "process group" if to_group else "PID"
     print(f"{signum.name} to the {where}: stopped in {seconds:.1f} s")
     stderr = log.read_text(errors="replace")
-    # the run's children (the Prefect server first) are gone once it has exited
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in children if alive(pid)], stderr
+    assert_gone(children, stderr)  # the Prefect server first
     assert fingerprint(warehouse) == before, stderr  # byte for byte
     return Stopped(warehouse, returncode, stderr, seconds)
 
@@ -239,20 +251,12 @@ def signalled_serve(
         children = descendants(process.pid)
         assert any("prefect.server" in command_line(pid) for pid in children), children
         before = len(log.read_text(errors="replace"))
-        started = time.monotonic()
-        (os.killpg if to_group else os.kill)(process.pid, signum)
-        returncode = process.wait(timeout=STOP_BOUND_SECONDS)
-        seconds = time.monotonic() - started
+        returncode, seconds = send_and_wait(process, signum, to_group=to_group)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        kill_if_running(process)
     print(f"serve, {signum.name}: stopped in {seconds:.1f} s")
     text = log.read_text(errors="replace")
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in children if alive(pid)], text
+    assert_gone(children, text)
     return Served(returncode, text[before:], seconds)
 
 
