@@ -189,7 +189,7 @@ def briefing_context(
         "stuck": _rows(
             con,
             "select user_id, months_without_rise, month_end_then, score_then, score, "
-            "fell_in_between, array_to_string(factors, ', ') as factors "
+            "fell_in_between, factors "
             "from report_stuck_users where report_date = $d "
             "order by months_without_rise desc, user_id limit $n",
             d=d,
@@ -230,6 +230,10 @@ def briefing_context(
             "group by all order by requests desc",
         ),
     }
+    for row in tables["stuck"]:
+        row["factors"] = [
+            {"code": code, "text": REASON_TEXT.get(code, code)} for code in row["factors"] or []
+        ]
     return {
         "report_date": d,
         "generated_at": datetime.now().replace(microsecond=0),

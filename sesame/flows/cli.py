@@ -720,13 +720,14 @@ def explain(
         if explanation.actions:
             actions = Table(title="What would raise the score most")
             actions.add_column("action")
-            actions.add_column("reason code")
+            actions.add_column("reason")
             actions.add_column("points", justify="right")
             actions.add_column("new score", justify="right")
             for action in explanation.actions:
                 actions.add_row(
                     action["action"],
-                    action["reason_code"],
+                    f"{REASON_TEXT.get(action['reason_code'], action['reason_code'])} "
+                    f"({action['reason_code']})",
                     f"+{action['points_gained']}",
                     str(action["new_score"]),
                 )

@@ -186,6 +186,7 @@ def test_the_briefing_shows_changes_quality_and_trend(briefing: Path) -> None:
     assert "After new events (" in html and "With no new event (" in html
     assert "You paid bills late or have overdue bills." in html
     assert '<span class="code">overdue_payments</span>' in html
+    assert "<b>overdue_payments</b>: You paid bills late or have overdue bills." in html
     # negative records newest first (occurred on 3, 2 and 1 June)
     records = html[html.index("<h2>Negative records</h2>") :]
     occurred = re.findall(
