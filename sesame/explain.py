@@ -21,7 +21,7 @@ from sesame.scoring import FEATURE_MODELS, date_parameters, in_range
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize
 from sesame.transforms.actions import actionable_codes, best_actions, plan_to_target
-from sesame.transforms.scorecard import Scorecard, points_column, score_features
+from sesame.transforms.scorecard import DIMENSIONS, Scorecard, points_column, score_features
 
 # How far ahead the planner looks for time-bound factors to reach a target, in years: longer
 # than the longest retention of the contract (5 years after a record is resolved), and short
@@ -98,7 +98,6 @@ def explain_user(
     )
 
 
-DIMENSIONS = ("credit_history", "identity", "capacity", "behavior", "relationships")
 # the new events of report_score_drops (written for the users whose score fell on a report date)
 NEW_EVENTS = {
     "new_overdue_bill_ids": "overdue bills",

@@ -118,6 +118,7 @@ AllowStaleOption = Annotated[
 CELL_LIMIT = 500  # characters of one value a terminal table shows (the rest: --format csv)
 # set by the command; main() prints a traceback for unexpected errors when it is on
 _VERBOSE = {"on": False}
+PREFECT_SERVICE_LOGGERS = ("EventsWorker", "APILogWorker")  # prefect._internal.concurrency.services
 
 
 @contextlib.contextmanager
@@ -170,6 +171,12 @@ def _log_progress(quiet: bool, verbose: bool = False) -> None:
     logger.propagate = False
     if verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    else:
+        # Prefect's background services log under their class names, outside PREFECT_LOGGING_LEVEL:
+        # a run that ends while events are still queued (a busy machine) printed "EventsWorker -
+        # Still processing items" above the run's own one-line outcome. --verbose keeps them.
+        for service in PREFECT_SERVICE_LOGGERS:
+            logging.getLogger(service).setLevel(logging.ERROR)
 
 
 class Every(StrEnum):

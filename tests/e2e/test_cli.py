@@ -489,3 +489,22 @@ def test_shell_completion_completes_the_commands() -> None:
         [command], capture_output=True, text=True, env=env | {"COMP_CWORD": "1"}, timeout=120
     )
     assert done.stdout.split() == ["report", "restore", "rebuild"], done
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_prefects_shutdown_noise_stays_out_of_the_output_unless_verbose(verbose: bool) -> None:
+    # Prefect's events worker warns "Still processing items" when a busy machine ends a run with
+    # events queued; it logs under its class name, outside PREFECT_LOGGING_LEVEL
+    script = (
+        "import logging, sys\n"
+        "from sesame.flows.cli import _log_progress\n"
+        "logging.basicConfig(stream=sys.stderr)\n"
+        f"_log_progress(quiet=False, verbose={verbose})\n"
+        "logging.getLogger('EventsWorker').warning('Still processing items: 1 items remaining')\n"
+        "logging.getLogger('APILogWorker').warning('Still processing items: 2 items remaining')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert ("Still processing items" in done.stderr) is verbose, done.stderr
