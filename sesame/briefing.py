@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from sesame import __version__
 from sesame.display import visible
-from sesame.reason_codes import REASON_TEXT
+from sesame.reason_codes import reason_text
 from sesame.settings import Settings
 from sesame.transforms.tiers import TIER_NAMES
 
@@ -33,6 +33,18 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> dict[str, A
     return rows[0] if rows else {}
 
 
+def _headline(con: duckdb.DuckDBPyConnection, day: date | None) -> dict[str, Any]:
+    """Users, scored, unscorable and mean score of the snapshot of ``day``."""
+    return _one(
+        con,
+        "select count(*) as users, count(score) as scored, "
+        "count(*) - count(score) as unscorable, avg(score) as mean_score, "
+        "count(*) filter (where tier = 'excellent') as excellent "
+        "from score_snapshots where snapshot_date = $d",
+        d=day,
+    )
+
+
 def briefing_context(
     con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date
 ) -> dict[str, Any]:
@@ -42,27 +54,14 @@ def briefing_context(
         "select model_version from snapshot_dates where snapshot_date = $d", params={"d": d}
     ).fetchall()
     champion_version = champion[0][0] if champion else ""
-    headline = _one(
-        con,
-        "select count(*) as users, count(score) as scored, "
-        "count(*) - count(score) as unscorable, avg(score) as mean_score, "
-        "count(*) filter (where tier = 'excellent') as excellent "
-        "from score_snapshots where snapshot_date = $d",
-        d=d,
-    )
+    headline = _headline(con, d)
     # the previous snapshot date of the champion, and the headline as it stood then
     previous = con.sql(
         "select max(snapshot_date) from snapshot_dates where snapshot_date < $d "
         "and model_version = $champion",
         params={"d": d, "champion": champion_version},
     ).fetchall()[0][0]
-    before = _one(
-        con,
-        "select count(*) as users, count(score) as scored, "
-        "count(*) - count(score) as unscorable, avg(score) as mean_score "
-        "from score_snapshots where snapshot_date = $p",
-        p=previous,
-    )
+    before = _headline(con, previous)
     movement = _one(
         con,
         "select count(*) filter (where now.score > earlier.score) as rose, "
@@ -124,7 +123,7 @@ def briefing_context(
         d=d,
     )
     for row in drop_causes:
-        row["text"] = REASON_TEXT.get(row["cause"], row["cause"])
+        row["text"] = reason_text(row["cause"])
     stuck_factors = _rows(
         con,
         "select factor, stuck_users, share_stuck, share_others, lift, points_lost_stuck, "
@@ -134,7 +133,7 @@ def briefing_context(
         d=d,
     )
     for row in stuck_factors:
-        row["text"] = REASON_TEXT.get(row["factor"], row["factor"])
+        row["text"] = reason_text(row["factor"])
     flags = _rows(
         con,
         "select flag, count(*) as users from (select unnest(flags) as flag "
@@ -231,9 +230,7 @@ def briefing_context(
         ),
     }
     for row in tables["stuck"]:
-        row["factors"] = [
-            {"code": code, "text": REASON_TEXT.get(code, code)} for code in row["factors"] or []
-        ]
+        row["factors"] = _coded(row["factors"])
     return {
         "report_date": d,
         "generated_at": datetime.now().replace(microsecond=0),
@@ -265,7 +262,6 @@ def briefing_context(
         "population": population,
         "tables": tables,
         "validation": validation,
-        "reason_text": REASON_TEXT,
     }
 
 
@@ -287,10 +283,13 @@ def _drops(con: duckdb.DuckDBPyConnection, d: date, *, with_events: bool) -> lis
         n=TOP_ROWS,
     )
     for row in rows:
-        row["causes"] = [
-            {"code": code, "text": REASON_TEXT.get(code, code)} for code in row["causes"] or []
-        ]
+        row["causes"] = _coded(row["causes"])
     return rows
+
+
+def _coded(codes: list[str] | None) -> list[dict[str, str]]:
+    """Reason codes with their plain words, for the page to show side by side."""
+    return [{"code": code, "text": reason_text(code)} for code in codes or []]
 
 
 TREND_TIERS = ("excellent", "very_good", "good", "fair", "poor", "unscorable")

@@ -32,11 +32,12 @@ def visible(text: str, limit: int | None = None) -> str:
 def number(value: float) -> str:
     """A float for reading: four decimals at most, trailing zeros dropped (0.30000000000000004
     shows as 0.3), tiny and huge values in scientific notation. Files keep full precision."""
-    if not math.isfinite(value) or value == 0:
-        return str(value) if value != 0 else "0"
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
     if 1e-3 <= abs(value) < 1e15:
-        text = f"{value:.4f}".rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
+        return f"{value:.4f}".rstrip("0").rstrip(".")
     return f"{value:.3e}"
 
 

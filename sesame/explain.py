@@ -121,18 +121,10 @@ def _since_previous(
     from sesame.transforms.drops import point_changes
 
     user_id, day = snapshot["user_id"], snapshot["snapshot_date"]
-    found = con.sql(
-        "select * from score_snapshots where user_id = $user_id and snapshot_date < $d "
-        "order by snapshot_date desc limit 1",
-        params={"user_id": user_id, "d": day},
-    ).pl()
-    if found.is_empty():
+    found = _snapshot_with_aggregates(con, user_id, day, before=True)
+    if found is None:
         return None
-    previous = found.row(0, named=True)
-    before = con.sql(
-        "select * from dimension_aggregates where user_id = $user_id and snapshot_date = $d",
-        params={"user_id": user_id, "d": previous["snapshot_date"]},
-    ).pl()
+    previous, before = found
     changes: list[dict[str, Any]] = []
     if not before.is_empty() and not aggregates.is_empty():
         moved = point_changes(before.lazy(), aggregates.lazy(), card=card).collect()
@@ -170,14 +162,26 @@ def _latest(
     con: duckdb.DuckDBPyConnection, user_id: int, as_of: date | None
 ) -> tuple[dict[str, Any], pl.DataFrame]:
     """The user's latest snapshot row on or before ``as_of`` and its aggregates (0 or 1 row)."""
-    found = con.sql(
-        "select * from score_snapshots where user_id = $user_id "
-        "and ($as_of is null or snapshot_date <= $as_of) order by snapshot_date desc limit 1",
-        params={"user_id": user_id, "as_of": as_of},
-    ).pl()
-    if found.is_empty():
+    found = _snapshot_with_aggregates(con, user_id, as_of, before=False)
+    if found is None:
         when = f" on or before {as_of}" if as_of else ""
         raise UsageError(f"user {user_id} has no snapshot{when} in this warehouse")
+    return found
+
+
+def _snapshot_with_aggregates(
+    con: duckdb.DuckDBPyConnection, user_id: int, day: date | None, *, before: bool
+) -> tuple[dict[str, Any], pl.DataFrame] | None:
+    """The user's latest snapshot row before ``day`` (``before``) or on or before it (None: the
+    latest of all), and its aggregates (0 or 1 row); None without such a snapshot."""
+    found = con.sql(
+        "select * from score_snapshots where user_id = $user_id and ($day is null "
+        "or snapshot_date < $day or (not $before and snapshot_date = $day)) "
+        "order by snapshot_date desc limit 1",
+        params={"user_id": user_id, "day": day, "before": before},
+    ).pl()
+    if found.is_empty():
+        return None
     snapshot = found.row(0, named=True)
     aggregates = con.sql(
         "select * from dimension_aggregates where user_id = $user_id "

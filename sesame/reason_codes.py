@@ -44,3 +44,8 @@ ADVERSE_FACTS: dict[str, str] = {
     "unconfirmed_receipts": "at_worst",
     "no_living_payments": "at_worst",
 }
+
+
+def reason_text(code: str) -> str:
+    """The plain words of a reason code (the code itself for one the contract does not list)."""
+    return REASON_TEXT.get(code, code)

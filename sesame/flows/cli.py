@@ -19,7 +19,7 @@ from rich.text import Text
 
 from sesame.display import OneLineFormatter, console, is_terminal, number, visible
 from sesame.errors import SesameError, UsageError
-from sesame.reason_codes import REASON_TEXT
+from sesame.reason_codes import reason_text
 from sesame.settings import Settings
 
 app = typer.Typer(
@@ -530,7 +530,7 @@ def _print_since(since: dict[str, Any] | None) -> None:
         for row in since["point_changes"]:
             table.add_row(
                 row["characteristic"],
-                REASON_TEXT.get(row["reason_code"], row["reason_code"]),
+                reason_text(row["reason_code"]),
                 str(row["previous_points"]),
                 str(row["points"]),
                 f"{row['points_change']:+d}",
@@ -707,7 +707,7 @@ def explain(
         out.print(dims)
         out.print("[bold]Why not higher[/bold]")
         for code in snap["reasons"]:
-            out.print(f"  - {REASON_TEXT.get(code, code)} ({code})")
+            out.print(f"  - {reason_text(code)} ({code})")
     _print_since(explanation.since)
     if snap["score"] is not None:
         points = Table(title="Points by characteristic")
@@ -733,8 +733,7 @@ def explain(
             for action in explanation.actions:
                 actions.add_row(
                     action["action"],
-                    f"{REASON_TEXT.get(action['reason_code'], action['reason_code'])} "
-                    f"({action['reason_code']})",
+                    f"{reason_text(action['reason_code'])} ({action['reason_code']})",
                     f"+{action['points_gained']}",
                     str(action["new_score"]),
                 )
