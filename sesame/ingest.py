@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sesame.errors import DeliveredFileChangedError, ExportError, UsageError
+from sesame.incremental import record_user_changes
 from sesame.rollups import compact_if_needed, ensure_rollups, record_changes
 from sesame.schema import (
     EARLIEST_DATE,
@@ -524,7 +525,7 @@ def _remove_files(con: duckdb.DuckDBPyConnection, table: Table, removed: Sequenc
         con.unregister("removed_files_frame")
     in_removed = "source_file in (select source_file from removed_files)"
     taken_back = con.execute(f"select count(*) from {target} where {in_removed}").fetchall()[0][0]
-    record_changes(  # before the rows go, as for replaced rows
+    _record_changes(  # before the rows go, as for replaced rows
         con, table.name, f"from {target} limit 0", f"from {target} where {in_removed}"
     )
     con.execute(f"delete from {target} where {in_removed}")
@@ -765,7 +766,7 @@ def _merge(
         )
     if not con.execute(f"select exists (select 1 from {target})").fetchall()[0][0]:
         execute(con, f"insert into {target} by name {good}", parameters | {"run_id": run_id})
-        record_changes(con, table.name, f"from {target}", None)  # the first load: every row
+        _record_changes(con, table.name, f"from {target}", None)  # the first load: every row
         return
     execute(
         con, f"create or replace temp table incoming as {good}", parameters | {"run_id": run_id}
@@ -792,13 +793,24 @@ def _merge(
             "select incoming.* from incoming where not exists "
             f"(select 1 from clashes where {kept_match} and not clashes.incoming_wins)"
         )
-        record_changes(con, table.name, loaded, replaced)  # before the replaced rows go
+        _record_changes(con, table.name, loaded, replaced)  # before the replaced rows go
         con.execute(f"delete from {target} where {is_replaced}")
         con.execute(f"insert into {target} by name {loaded}")
     else:
-        record_changes(con, table.name, "from incoming", None)
+        _record_changes(con, table.name, "from incoming", None)
         con.execute(f"insert into {target} by name from incoming")
     con.execute("drop table incoming; drop table clashes")
+
+
+def _record_changes(
+    con: duckdb.DuckDBPyConnection, table: str, loaded: str, replaced: str | None
+) -> None:
+    """The changes of one ingest of ``table``: into its rollup (``record_changes``), and the
+    users they touch into ``user_changes`` (an incremental night scores those again).
+    ``loaded``: a query of the rows it adds; ``replaced``: of the stored rows they replace or
+    take out (None: none); both run before the stored rows go."""
+    record_changes(con, table, loaded, replaced)
+    record_user_changes(con, loaded, replaced)
 
 
 def _qualified(relation: str, columns: tuple[str, ...] | list[str]) -> str:

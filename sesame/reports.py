@@ -91,7 +91,12 @@ def build_reports(
     """Computes every report for ``report_date`` and replaces that date's report rows.
     ``challengers``: the challenger cards of the run (validated beside the champion)."""
     started = time.perf_counter()
-    parameters = report_parameters(settings, card, report_date)
+    parameters = report_parameters(settings, card, report_date) | {
+        "previous_snapshot_date": con.execute(
+            "select max(snapshot_date) from snapshot_dates where snapshot_date < $d",
+            {"d": report_date},
+        ).fetchall()[0][0]
+    }
     everyone = parameters | in_range(ALL_USERS)
     materialize(con, "intermediate/int_month_end_scores", everyone)
     materialize(con, "intermediate/int_previous_snapshots", parameters)

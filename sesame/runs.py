@@ -185,6 +185,11 @@ class RunSummary:
             f"- steps: {', '.join(f'{k} {v:.1f} s' for k, v in self.steps.items())}",
         ]
         latest = self.latest
+        if latest is not None and latest.rescored is not None:
+            lines.append(
+                f"- {latest.snapshot_date}: {latest.rescored} of {latest.users} users scored "
+                f"again, the others carried from {latest.carried_from}"
+            )
         if latest is not None:
             lines += [
                 "",

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from sesame import rules
+from sesame import incremental, rules
 from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
@@ -62,6 +62,9 @@ class DateResult:
     users: int
     unscorable: int
     tiers: dict[str, int]
+    # users scored this night; the others' rows were carried from carried_from (None: full)
+    rescored: int | None = None
+    carried_from: date | None = None
 
 
 def month_ends_before(as_of: date, months: int) -> list[date]:
@@ -127,7 +130,7 @@ PART_TABLES = {
 def _drop_temporary_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drops what scoring a date left in memory (its models' tables and its staged rows): they
     would otherwise hold DuckDB's memory through the reports that follow."""
-    tables = ("score_requests", "partition_snapshots", *PART_TABLES.values())
+    tables = ("score_requests", "int_rescored_users", "partition_snapshots", *PART_TABLES.values())
     for table in (*tables, *(model.rsplit("/", 1)[-1] for model in FEATURE_MODELS)):
         con.execute(f'drop table if exists temp.main."{table}"')
 
@@ -185,8 +188,8 @@ def user_ranges(
 def date_parameters(
     settings: Settings, card: Scorecard, snapshot_date: date, run_id: str
 ) -> dict[str, Any]:
-    """The bound parameters of one date's models (without the partition's user range): the
-    report thresholds, the contract's rules, the card's windows, the date."""
+    """The bound parameters of one date's feature models (without the partition's user range):
+    the report thresholds, the contract's rules, the card's windows, the date."""
     return (
         settings.sql_parameters()
         | rules.sql_parameters()
@@ -196,6 +199,26 @@ def date_parameters(
             "model_version": card.model_version,
             "run_id": run_id,
         }
+    )
+
+
+def scoring_parameters(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    card: Scorecard,
+    snapshot_date: date,
+    run_id: str,
+) -> dict[str, Any]:
+    """``date_parameters`` and the date a night scores incrementally from (``previous_date``,
+    None for a full night; see ``sesame.incremental``), read from the warehouse as it is
+    before the date is replaced (the same on the writer and on every worker)."""
+    basis = incremental.basis(
+        con, card, challenger_cards(settings), snapshot_date, full=settings.full_rescore
+    )
+    return (
+        date_parameters(settings, card, snapshot_date, run_id)
+        | basis.parameters
+        | {"scoring_basis": basis.why}
     )
 
 
@@ -221,7 +244,7 @@ def score_date(
     """Scores every user registered by ``snapshot_date`` and replaces that date's rows."""
     started = time.perf_counter()
     ranges = user_ranges(con, settings, snapshot_date)
-    parameters = date_parameters(settings, card, snapshot_date, run_id)
+    parameters = scoring_parameters(con, settings, card, snapshot_date, run_id)
     _stage_tables(con)
     challengers = challenger_cards(settings)
     for partition, users in enumerate(ranges):
@@ -247,21 +270,31 @@ def _check_and_replace(
     _replace_date(con, snapshot_date, parameters["model_version"], parameters["run_id"])
     pause_point("score")
     rows = con.execute(
-        "select tier, count(*) from new_snapshots group by tier order by tier"
+        "select tier, count(*), count(*) filter (where carried_from is null) "
+        "from new_snapshots group by tier order by tier"
     ).fetchall()
     tiers = {row[0]: int(row[1]) for row in rows}
+    previous = parameters["previous_date"]
     _drop_temporary_tables(con)
     result = DateResult(
         snapshot_date=snapshot_date,
         users=sum(tiers.values()),
         unscorable=tiers.get("unscorable", 0),
         tiers=tiers,
+        rescored=None if previous is None else sum(int(row[2]) for row in rows),
+        carried_from=previous,
+    )
+    how = (
+        f"all scored: {parameters['scoring_basis']}"
+        if result.rescored is None
+        else f"{result.rescored:,} scored again, the others carried from {previous}"
     )
     log.info(
-        "scored %s: %s users (%s unscorable) in %.1f s",
+        "scored %s: %s users (%s unscorable; %s) in %.1f s",
         snapshot_date,
         f"{result.users:,}",
         f"{result.unscorable:,}",
+        how,
         time.perf_counter() - started,
     )
     return result
@@ -307,7 +340,7 @@ def score_partition_to_parquet(
             con.execute(f"attach $path as {ALIAS} (read_only)", {"path": str(job.database)})
             con.execute(f"use {ALIAS}")
             _stage_tables(con)
-            parameters = date_parameters(settings, card, job.snapshot_date, job.run_id)
+            parameters = scoring_parameters(con, settings, card, job.snapshot_date, job.run_id)
             _score_partition(
                 con, card, parameters | in_range(job.users), challenger_cards(settings)
             )
@@ -348,7 +381,7 @@ def stage_parts(
 ) -> DateResult:
     """Loads the parts of every partition of one date, then checks and replaces it as
     ``score_date`` does. ``started``: when the date's scoring began (for the progress line)."""
-    parameters = date_parameters(settings, card, snapshot_date, run_id)
+    parameters = scoring_parameters(con, settings, card, snapshot_date, run_id)
     started = time.perf_counter() if started is None else started
     _stage_tables(con)
     for name, table in PART_TABLES.items():
@@ -367,6 +400,10 @@ def _score_partition(
     parameters: dict[str, Any],
     challengers: tuple[Scorecard, ...] = (),
 ) -> None:
+    if parameters["previous_date"] is None:  # a full night: everyone is scored
+        con.execute("create or replace temp table int_rescored_users (user_id bigint, why varchar)")
+    else:
+        materialize(con, "intermediate/int_rescored_users", parameters)
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
     for model in FEATURE_MODELS:
         materialize(con, model, parameters)
@@ -405,6 +442,8 @@ def _score_partition(
     )
     for challenger in challengers:
         _score_challenger(con, card, challenger, parameters, features)
+    if parameters["previous_date"] is not None:
+        incremental.carry_forward(con, parameters, challengers)
 
 
 def _score_challenger(
@@ -471,6 +510,7 @@ def _replace_date(
     con: duckdb.DuckDBPyConnection, snapshot_date: date, model_version: str, run_id: str
 ) -> None:
     """Replaces one date's rows: re-running a date never duplicates anything."""
+    incremental.consume_changes(con, snapshot_date)
     con.execute("create table if not exists dimension_aggregates as from new_features limit 0")
     on_date = {"snapshot_date": snapshot_date}
     con.execute("delete from score_snapshots where snapshot_date = $snapshot_date", on_date)

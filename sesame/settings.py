@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="scheduler of an existing Dask cluster that scores the partitions",
     )
 
+    # A night scores again only the users whose snapshot can have changed and carries the
+    # others' rows forward (sesame/incremental.py); `sesame nightly --full` sets this for one run.
+    full_rescore: bool = Field(
+        default=False, description="score every user on every night (no incremental nights)"
+    )
+
     # --- run safety -------------------------------------------------------------------------
     # A few bad rows are quarantined and the run goes on; many mean a broken export upstream,
     # and publishing scores computed from half a table would mislead: stop instead.

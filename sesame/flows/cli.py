@@ -115,6 +115,15 @@ AllowStaleOption = Annotated[
         "(a deliberate backfill); the run record says so",
     ),
 ]
+FullOption = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="score every user again, with no row carried from the day before (after a change "
+        "of sesame's rules or a suspected drift; a new card does it by itself) "
+        "\\[default: SESAME_FULL_RESCORE]",
+    ),
+]
 CELL_LIMIT = 500  # characters of one value a terminal table shows (the rest: --format csv)
 # set by the command; main() prints a traceback for unexpected errors when it is on
 _VERBOSE = {"on": False}
@@ -238,6 +247,13 @@ def _print_summary(summary: Any, settings: Settings) -> None:
     if summary.dates:
         days = ", ".join(d.snapshot_date.isoformat() for d in summary.dates)
         out.print(f"scored {len(summary.dates)} date(s): {days}")
+        if summary.latest is not None and summary.latest.rescored is not None:
+            latest = summary.latest
+            out.print(
+                f"{latest.snapshot_date}: {latest.rescored:,} of {latest.users:,} users scored "
+                f"again; the others' rows carried from {latest.carried_from} unchanged "
+                "(--full scores all)"
+            )
     if summary.empty_tables:
         out.print(
             Text(
@@ -347,16 +363,21 @@ def nightly(
     dask_address: DaskAddressOption = None,
     challenger: ChallengerOption = None,
     allow_stale: AllowStaleOption = False,
+    full: FullOption = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends)."""
+    """Ingest, validate, aggregate, score and snapshot for D (and any missing month-ends).
+
+    A night scores again only the users whose snapshot can have changed since the day before
+    and carries the others' rows forward (carried_from says since when); --full scores all."""
     _log_progress(quiet, verbose)
     settings = _settings(
         warehouse,
         input_dir,
         **_cluster_options(workers, dask_address),
         **_challenger_option(challenger),
+        **({"full_rescore": True} if full else {}),
     )
     summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"), allow_stale=allow_stale)
     if not quiet:
@@ -683,6 +704,13 @@ def explain(
             Text(
                 f"no snapshot on {day}: the latest before it, {snap['snapshot_date']}, is shown "
                 "(snapshots exist for the dates scored: each night and the month-ends)"
+            )
+        )
+    if snap.get("carried_from") is not None:
+        out.print(
+            Text(
+                f"computed for {snap['carried_from']} and carried forward unchanged: nothing "
+                "it depends on changed since"
             )
         )
     if snap["score"] is None:

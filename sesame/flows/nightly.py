@@ -91,6 +91,8 @@ def _run_steps(
     summary = RunSummary(run_id, command, as_of, str(settings.warehouse), card.model_version)
     moves: list[tuple[Path, Path]] = []  # written aside, moved in place on publish
     rebuilding = command == "rebuild"  # a new warehouse, published snapshots put back
+    if rebuilding:  # every date scored from the features, none carried from the day before
+        settings = settings.model_copy(update={"full_rescore": True})
     with warehouse_lock(settings), run_log_file(settings, run_id):
         write_run_log(settings, summary.row("running"))
         pause_point("started")

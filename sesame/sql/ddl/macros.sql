@@ -16,6 +16,12 @@ case
         + cast(refresh_day - 1 as integer)
 end;
 
+-- The earliest date score_refresh_date can give for a snapshot date: the 28th of the month
+-- before is at most 31 days back. Reads of stored refresh day scores start here, so that they
+-- stay one month long however long the history is.
+create or replace temp macro earliest_refresh_date(snapshot_date) as
+cast(snapshot_date as date) - 31;
+
 -- The first day of the window of `months` months that ends with the snapshot date.
 create or replace temp macro window_start(snapshot_date, months) as
 cast(snapshot_date - to_months(cast(months as integer)) as date) + 1;
@@ -45,3 +51,8 @@ case
             ) // 1000
         )
 end;
+
+-- Whether a moment lies in [at_previous, at_date): an edge (a window's start, the end of a day)
+-- moved past it between the day before D (at_previous) and D (at_date). int_rescored_users.
+create or replace temp macro edge_passed(moment, at_previous, at_date) as
+moment >= at_previous and moment < at_date;

@@ -15,7 +15,18 @@ create table if not exists score_snapshots (
     published_score integer,
     reasons varchar[] not null,
     model_version varchar not null,
-    run_id varchar not null
+    run_id varchar not null,
+    carried_from date
+);
+-- carried_from: NULL when the row was computed for its date; else the date it was last computed
+-- for, its row carried forward unchanged by an incremental night (see sesame/incremental.py)
+alter table score_snapshots add column if not exists carried_from date;
+
+-- The users whose staged rows changed (loaded, replaced or taken out by ingest) since the latest
+-- snapshot was computed: an incremental night scores them again. Scoring the latest date
+-- empties it (that date saw every change).
+create table if not exists user_changes (
+    user_id bigint not null
 );
 
 create table if not exists snapshot_dates (
@@ -128,3 +139,4 @@ alter table runs add column if not exists step_seconds json;
 create table if not exists challenger_snapshots as
 select * from score_snapshots
 where false;
+alter table challenger_snapshots add column if not exists carried_from date;

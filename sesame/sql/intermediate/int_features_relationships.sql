@@ -34,9 +34,22 @@ first_request as (
 ),
 
 -- the published scores a request can see: those from the earliest request's date to the
--- latest, and each user's last one before that span (an older one is never the most recent
--- before any request), so the join does not sort every stored snapshot
-published as (
+-- latest, and each friend's last one before that span (an older one is never the most recent
+-- before any request): their row at the last snapshot date before the span when it has a
+-- published score, else (an unscorable friend) their last one before it. So the reads stay
+-- within the span and one date, plus the older rows of those few friends only.
+span_start as (
+    select
+        first_request.snapshot_date,
+        (
+            select max(snapshot_dates.snapshot_date)
+            from snapshot_dates
+            where snapshot_dates.snapshot_date < first_request.snapshot_date
+        ) as date_before
+    from first_request
+),
+
+in_span as (
     select
         user_id,
         snapshot_date,
@@ -44,18 +57,55 @@ published as (
     from score_snapshots
     where
         published_score is not null
-        and snapshot_date >= (select first_request.snapshot_date from first_request)
+        and snapshot_date >= (select span_start.snapshot_date from span_start)
         and snapshot_date < cast($snapshot_date as date)
-    union all
+),
+
+friends as (
+    select distinct friend_id from open_friends
+),
+
+at_date_before as (
     select
-        user_id,
-        max(snapshot_date) as snapshot_date,
-        arg_max(published_score, snapshot_date) as published_score
+        score_snapshots.user_id,
+        score_snapshots.snapshot_date,
+        score_snapshots.published_score
     from score_snapshots
+    semi join friends
+        on score_snapshots.user_id = friends.friend_id
     where
-        published_score is not null
-        and snapshot_date < (select first_request.snapshot_date from first_request)
-    group by user_id
+        score_snapshots.published_score is not null
+        and score_snapshots.snapshot_date = (select span_start.date_before from span_start)
+),
+
+without_one as (
+    select friends.friend_id
+    from friends
+    anti join at_date_before
+        on friends.friend_id = at_date_before.user_id
+),
+
+older as (
+    select
+        score_snapshots.user_id,
+        max(score_snapshots.snapshot_date) as snapshot_date,
+        arg_max(score_snapshots.published_score, score_snapshots.snapshot_date)
+            as published_score
+    from score_snapshots
+    semi join without_one
+        on score_snapshots.user_id = without_one.friend_id
+    where
+        score_snapshots.published_score is not null
+        and score_snapshots.snapshot_date < (select span_start.date_before from span_start)
+    group by score_snapshots.user_id
+),
+
+published as (
+    select * from in_span
+    union all
+    select * from at_date_before
+    union all
+    select * from older
 ),
 
 friend_scores as (

@@ -5,7 +5,10 @@
 -- $snapshot_date, after registration, and neither a snapshot nor a stored refresh day score
 -- (refresh_day_scores) of this model holds it, the user is also scored at that day (point in
 -- time), so published_score never needs a score that is not there.
--- parameters: $snapshot_date, $model_version, $user_from, $user_to (the partition's user ids)
+-- An incremental night ($previous_date set) asks only for the users of int_rescored_users; the
+-- others' rows of $previous_date are carried forward (sesame/incremental.py).
+-- parameters: $snapshot_date, $previous_date, $model_version, $user_from, $user_to (the
+-- partition's user ids)
 with users as (
     select
         user_id,
@@ -15,6 +18,10 @@ with users as (
     where
         registered_at < day_end($snapshot_date)
         and user_id between $user_from and $user_to
+        and (
+            $previous_date is null
+            or user_id in (select int_rescored_users.user_id from int_rescored_users)
+        )
 ),
 
 stored_snapshots as (
@@ -22,13 +29,17 @@ stored_snapshots as (
         user_id,
         snapshot_date
     from score_snapshots
-    where model_version = $model_version
+    where
+        model_version = $model_version
+        and snapshot_date >= earliest_refresh_date($snapshot_date)
     union all
     select
         user_id,
         refresh_date as snapshot_date
     from refresh_day_scores
-    where model_version = $model_version
+    where
+        model_version = $model_version
+        and refresh_date >= earliest_refresh_date($snapshot_date)
 ),
 
 refresh_days as (

@@ -37,14 +37,20 @@ refresh_scores as (
         snapshot_date,
         score
     from score_snapshots
-    where model_version = $model_version and snapshot_date < cast($snapshot_date as date)
+    where
+        model_version = $model_version
+        and snapshot_date < cast($snapshot_date as date)
+        and snapshot_date >= earliest_refresh_date($snapshot_date)
     union all
     select
         user_id,
         refresh_date as snapshot_date,
         score
     from refresh_day_scores
-    where model_version = $model_version and refresh_date < cast($snapshot_date as date)
+    where
+        model_version = $model_version
+        and refresh_date < cast($snapshot_date as date)
+        and refresh_date >= earliest_refresh_date($snapshot_date)
 ),
 
 final as (
