@@ -9,7 +9,11 @@ Steps (each repeat runs them in this order, so the machine's drift hits all of t
 - history: `sesame backfill` of the 12 month-ends before D's month, on a copy of day's warehouse
   (exports already ingested: it times scoring 12 dates and publishing them);
 - next: `sesame nightly --as-of D+1` on a copy of history's warehouse (the warm warehouse of a
-  first nightly), with the new rows of D+1 added to the exports.
+  first nightly), with the new rows of D+1 added to the exports;
+- next-30, next-90, next-365: the same night on a copy of the warm warehouse grown to hold a
+  daily snapshot of every one of the 30, 90 or 365 days before D (each a copy of D's snapshot
+  rows, aggregates and date record, untimed): the warehouse that many nightly runs leave, at
+  the size they leave it. Whether a night's cost grows with the history it keeps.
 
 Copies and set-up are not timed. See benchmarks/README.md.
 """
@@ -54,7 +58,8 @@ from benchmarks.report import (
 from sesame.scoring import month_ends_before
 from sesame.settings import Settings
 
-STEPS = ("floor", "day", "history", "next")
+STEPS = ("floor", "day", "history", "next", "next-30", "next-90", "next-365")
+GROWN_DAYS = {"next-30": 30, "next-90": 90, "next-365": 365}
 HISTORY_MONTHS = 12
 DEFAULT_AS_OF = datetime.date(2026, 10, 30)  # D; D+1 = 2026-10-31, both in one month
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -176,6 +181,20 @@ class Bench:
         command = self.nightly(self.dataset.next_day, warehouse, self.next_input)
         return self.run(f"r{repeat}/next", command)
 
+    def _build_grown(self, target: Path, days: int) -> None:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(self.prepare("warm", self._build_warm), target, symlinks=True)
+        grow_history(target / "sesame.duckdb", self.dataset.as_of, days)
+
+    def grown(self, name: str, repeat: int) -> Measurement:
+        days = GROWN_DAYS[name]
+        source = self.prepare(f"{days}-day", lambda target: self._build_grown(target, days))
+        warehouse = self.copy(source, f"r{repeat}/{name}")
+        command = self.nightly(self.dataset.next_day, warehouse, self.next_input)
+        measured = self.run(f"r{repeat}/{name}", command)
+        shutil.rmtree(warehouse)
+        return measured
+
     def step(self, name: str) -> Callable[[int], Measurement]:
         steps: dict[str, Callable[[int], Measurement]] = {
             "floor": self.floor,
@@ -183,7 +202,32 @@ class Bench:
             "history": self.history,
             "next": self.next,
         }
+        if name in GROWN_DAYS:
+            return lambda repeat: self.grown(name, repeat)
         return steps[name]
+
+
+def grow_history(database: Path, as_of: datetime.date, days: int) -> None:
+    """Gives the warehouse at ``database`` a snapshot of every one of the ``days`` days before
+    ``as_of`` it lacks: copies of ``as_of``'s rows of score_snapshots, dimension_aggregates and
+    snapshot_dates, one date at a time (in date order, as nightly runs append them)."""
+    con = duckdb.connect(str(database))
+    try:
+        existing = {
+            row[0] for row in con.execute("select snapshot_date from snapshot_dates").fetchall()
+        }
+        dates = [as_of - datetime.timedelta(days=n) for n in range(days, 0, -1)]
+        for day in (d for d in dates if d not in existing):
+            for table in ("score_snapshots", "dimension_aggregates", "snapshot_dates"):
+                con.execute(
+                    f"insert into {table} by name select * replace "
+                    f"(cast($day as date) as snapshot_date) from {table} "
+                    "where snapshot_date = $as_of",
+                    {"day": day, "as_of": as_of},
+                )
+        con.execute("checkpoint")
+    finally:
+        con.close()
 
 
 # --- what each step covers ------------------------------------------------------------------------
@@ -208,6 +252,11 @@ def step_rows(dataset: Dataset, step: str) -> tuple[int, str]:
             return base + new, (
                 f"nightly for D+1 on the warm warehouse with {new:,} new rows of D+1; "
                 "rows = all export rows to D+1"
+            )
+        case "next-30" | "next-90" | "next-365":
+            return base + new, (
+                f"next, on the warm warehouse grown to a daily snapshot of each of the "
+                f"{GROWN_DAYS[step]} days before D (copies of D's rows)"
             )
         case "generate":
             when = dataset.generated_at.strftime("%Y-%m-%d %H:%M")
