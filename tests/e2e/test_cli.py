@@ -480,8 +480,15 @@ def test_describe_prints_the_tables_and_a_tables_columns(warehouse: Settings) ->
 
 def test_shell_completion_completes_the_commands() -> None:
     command = str(Path(sys.executable).parent / "sesame")  # the installed command
+    # the shell named, not detected from the parent processes (a scheduler's or a CI runner's
+    # process tree may have no shell in it: detection then fails)
+    named = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     script = subprocess.run(
-        [command, "--show-completion", "bash"], capture_output=True, text=True, timeout=120
+        [command, "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env=named,
+        timeout=120,
     )
     assert script.returncode == 0 and "_sesame_completion" in script.stdout, script
     env = {**os.environ, "_SESAME_COMPLETE": "complete_bash", "COMP_WORDS": "sesame re"}
