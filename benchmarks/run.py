@@ -210,7 +210,9 @@ class Bench:
 def grow_history(database: Path, as_of: datetime.date, days: int) -> None:
     """Gives the warehouse at ``database`` a snapshot of every one of the ``days`` days before
     ``as_of`` it lacks: copies of ``as_of``'s rows of score_snapshots, dimension_aggregates and
-    snapshot_dates, one date at a time (in date order, as nightly runs append them)."""
+    snapshot_dates, one date at a time (in date order, as nightly runs append them). The data
+    check on unique snapshot keys caught the first version, which left the day's stored
+    refresh day scores beside its new snapshot."""
     con = duckdb.connect(str(database))
     try:
         existing = {
@@ -218,6 +220,9 @@ def grow_history(database: Path, as_of: datetime.date, days: int) -> None:
         }
         dates = [as_of - datetime.timedelta(days=n) for n in range(days, 0, -1)]
         for day in (d for d in dates if d not in existing):
+            # as a nightly's replace does: a snapshot of a day replaces its stored refresh
+            # day scores (a first night scored them point in time), or a user reads two
+            con.execute("delete from refresh_day_scores where refresh_date = $day", {"day": day})
             for table in ("score_snapshots", "dimension_aggregates", "snapshot_dates"):
                 con.execute(
                     f"insert into {table} by name select * replace "
