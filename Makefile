@@ -9,7 +9,7 @@ SAMPLE_AS_OF := 2026-10-31
 WAREHOUSE ?= warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-processes test-others check lint format lock docs update-golden sample bench bench-model fit clean
+.PHONY: help setup run demo-week test test-processes test-others check lint format lock docs update-golden sample bench bench-model fit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,6 +25,25 @@ setup: $(STAMP) ## create .venv/ from the lock file and install sesame into it
 
 run: setup ## run the nightly job on the bundled sample into warehouse/
 	$(BIN)/sesame nightly --as-of $(SAMPLE_AS_OF) --warehouse $(WAREHOUSE)
+
+# `make demo-week`: a week of nights as upstream delivers them. The exports are generated as they
+# stood at the end of the first night, then grown by one night before each run (`sesame generate
+# --next-day`: the night's new and corrected rows as new files); the week crosses a month-end
+# (its reports) and a 1st (a full night). Into demo/ (outside git); the last briefing is opened.
+DEMO ?= demo
+DEMO_NIGHTS := 2026-10-27 2026-10-28 2026-10-29 2026-10-30 2026-10-31 2026-11-01 2026-11-02
+demo-week: setup ## seven nightly runs on exports grown night by night (demo/), then the last briefing
+	rm -rf $(DEMO)
+	$(BIN)/sesame generate --out $(DEMO)/exports --users 3000 --months 26 --seed 7 \
+		--end $(lastword $(DEMO_NIGHTS)) --as-of $(firstword $(DEMO_NIGHTS))
+	@set -e; for night in $(DEMO_NIGHTS); do \
+		if [ "$$night" != "$(firstword $(DEMO_NIGHTS))" ]; then \
+			$(BIN)/sesame generate --out $(DEMO)/exports --next-day; fi; \
+		$(BIN)/sesame nightly --input $(DEMO)/exports --warehouse $(DEMO)/warehouse --as-of $$night; \
+	done
+	@$(BIN)/python -c "import pathlib, sys, webbrowser; page = pathlib.Path(sys.argv[1]).resolve(); \
+		print(f'the last briefing: {page}'); webbrowser.open(page.as_uri())" \
+		$(DEMO)/warehouse/reports/$(lastword $(DEMO_NIGHTS))/index.html
 
 # The suite runs as two pytest processes at once, each with its own Prefect harness and temporary
 # directories: alone it keeps one of two cores busy (measured: 101% CPU, 18.5 min). The first group
@@ -90,5 +109,5 @@ fit: setup ## refit sesame/model/scorecard_v2.toml on a generated 50k population
 	$(BIN)/sesame backfill --start $(FIT_BACKFILL_START) --end $(FIT_OOT) --every month-end --input $(FIT_DATA) --warehouse $(FIT_DATA)/warehouse
 	$(BIN)/sesame fit --dev $(FIT_DEV) --oot $(FIT_OOT) --warehouse $(FIT_DATA)/warehouse --out sesame/model/scorecard_v2.toml $(FIT_ARGS)
 
-clean: ## remove the warehouse and caches (keeps .venv/)
-	rm -rf $(WAREHOUSE) .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove the warehouse, demo/ and caches (keeps .venv/)
+	rm -rf $(WAREHOUSE) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -93,12 +93,27 @@ window; its bills start in the window) and ``negative_records`` (external record
 banks and merchants: ``occurred_at`` and ``resolved_at`` go back up to 7 years before ``end``, so
 some resolved records have already stopped counting, and may predate registration). Nothing is
 later than ``end`` 23:59:59.
+
+Night by night
+--------------
+``end`` is the last day of the generated world; ``as_of`` (default ``end``) is the day whose end
+the exports show. A row is exported once its event's day is over and its user has registered; an
+end that lies after ``as_of`` (a bill paid, an account closed, a record resolved, a friendship
+ended) is not known yet: the end column is null, ``amount_paid`` is 0 and ``closed_by`` null
+(``as_exported``). ``generate_next_day`` then moves ``as_of`` by one day and adds, in new files
+(``update-YYYY-MM-DD-part-NNNNN.parquet``), the rows that day adds or changes: new events and
+corrections of delivered rows. As the contract's later file wins on a primary key, a directory
+grown that way holds exactly what one generation with that ``as_of`` writes. The world's
+parameters and its ``as_of`` are kept in ``_generator/manifest.json``. With ``as_of == end``
+nothing is filtered: the files are those of a generation without ``as_of``.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
+import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -106,6 +121,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -140,6 +156,8 @@ NEGATIVE_HISTORY_YEARS = 7  # earliest negative record, in years before end
 COMPRESSION = "zstd"
 TRUTH_DIR = "_truth"  # beside the tables; the leading `_` keeps it out of the job's ingest
 TRUTH_TABLE = "user_months"
+MANIFEST = Path("_generator") / "manifest.json"  # the world's parameters and its as_of
+MANIFEST_FORMAT = 1
 
 # latent quality and the bad mechanism
 QUALITY_STEP_SD = 0.12  # sd of the monthly random-walk step of q
@@ -1405,46 +1423,266 @@ def generate_exports(
     on_progress: Callable[[int], None] | None = None,
     shock: str | None = None,
     truth: bool = True,
+    as_of: datetime.date | None = None,
 ) -> dict[str, int]:
     """Writes all 11 export tables under out_dir/<table>/part-NNNNN.parquet; returns rows per table.
 
     Users ``1..users`` are generated in chunks of ``chunk_users``; chunk ``c`` writes
     ``part-{c:05d}.parquet`` in every table directory and, with ``truth``, in
-    ``_truth/user_months/`` (existing ``part-*.parquet`` files there are removed first), then calls
-    ``on_progress(number of users in the chunk)``. ``shock`` ("YYYY-MM") lowers every user's latent
-    quality by ``SHOCK_DROP`` from that month on. The returned dict counts the contract's tables
-    only (not the truth). The same (users, months, seed, end, chunk_users, shock) always gives
-    byte-identical files; ``truth`` only decides whether the truth is written.
+    ``_truth/user_months/`` (existing ``part-*`` and ``update-*`` files there are removed first),
+    then calls ``on_progress(number of users in the chunk)``. ``shock`` ("YYYY-MM") lowers every
+    user's latent quality by ``SHOCK_DROP`` from that month on. ``as_of`` (default ``end``, a day
+    of the window) writes the exports as they stood at the end of that day (module docstring,
+    "Night by night"); ``generate_next_day`` grows them from there. The returned dict counts the
+    contract's tables only (not the truth). The same (users, months, seed, end, chunk_users,
+    shock, as_of) always gives byte-identical files; ``truth`` only decides whether the truth is
+    written.
     """
-    if users < 1:
-        raise ValueError("users must be at least 1")
-    if months < 1:
-        raise ValueError("months must be at least 1")
-    if chunk_users < 1:
-        raise ValueError("chunk_users must be at least 1")
-    if seed < 0:
-        raise ValueError("seed must be non-negative")
+    world = _World(
+        users=users,
+        months=months,
+        seed=seed,
+        end=end,
+        chunk_users=chunk_users,
+        shock=shock,
+        truth=truth,
+        as_of=end if as_of is None else as_of,
+    )
     out_dir = Path(out_dir)
-    window = _window(end, months, _parse_shock(shock))
-    draws = _GlobalDraws(seed, window, users)
-    n_chunks = -(-users // chunk_users)
     truth_dir = out_dir / TRUTH_DIR / TRUTH_TABLE
-    directories = [out_dir / table.name for table in TABLES] + [truth_dir]
-    for directory in directories:
+    (out_dir / MANIFEST).unlink(missing_ok=True)
+    for directory in [out_dir / table.name for table in TABLES] + [truth_dir]:
         if directory != truth_dir or truth:
             directory.mkdir(parents=True, exist_ok=True)
-        for stale in sorted(directory.glob("part-*.parquet")):
-            stale.unlink()
+        for pattern in ("part-*.parquet", "update-*.parquet"):
+            for stale in sorted(directory.glob(pattern)):
+                stale.unlink()
     rows = {table.name: 0 for table in TABLES}
-    for chunk, child in enumerate(np.random.SeedSequence(seed).spawn(n_chunks)):
-        ids = np.arange(chunk * chunk_users + 1, min(users, (chunk + 1) * chunk_users) + 1)
-        for name, data in _chunk_tables(child, window, draws, ids.astype(np.int64), chunk):
+    observed = world.as_of < end
+    for chunk, tables in world.chunks():
+        registered = pa.array([], pa.int64())
+        for name, data in tables:
             if name == TRUTH_TABLE:
                 if truth:
+                    if observed:
+                        data = _truth_between(data, None, world.as_of)
                     _write_truth(data, truth_dir / f"part-{chunk:05d}.parquet")
                 continue
+            if observed:
+                if name == "users":
+                    registered = registered_by(data, world.as_of)
+                data = as_exported(name, data, world.as_of, registered)
             _write(data, out_dir / name / f"part-{chunk:05d}.parquet")
             rows[name] += data.num_rows
         if on_progress is not None:
-            on_progress(int(ids.size))
+            on_progress(world.chunk_size(chunk))
+    world.save(out_dir)
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# night by night: the exports as they stood at the end of a day, and the next day's files
+
+# A row is exported once the day of its event is over.
+EVENT_COLUMN: dict[str, str] = {
+    "users": "registered_at",
+    "profile_changes": "changed_at",
+    "transactions": "txn_ts",
+    "credit_accounts": "opened_at",
+    "bills": "due_date",
+    "loan_applications": "applied_at",
+    "negative_records": "occurred_at",
+    "repair_requests": "requested_at",
+    "relationships": "since",
+    "assets": "as_of",
+    "risk_events": "event_ts",
+}
+# A state that ends later is unknown until it ends: its end column is null until then, and so
+# are the columns that go with it (an unpaid bill has paid nothing).
+_LATER_ENDS: dict[str, tuple[str, dict[str, float | None]]] = {
+    "bills": ("paid_at", {"amount_paid": 0.0}),
+    "credit_accounts": ("closed_at", {"closed_by": None}),
+    "negative_records": ("resolved_at", {}),
+    "relationships": ("ended_at", {}),
+}
+
+
+def _day_of(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.cast(column, pa.date32())
+
+
+def registered_by(users: pa.Table, day: datetime.date) -> pa.Array:
+    """The ids of the users registered by the end of ``day``."""
+    known = pc.less_equal(_day_of(users["registered_at"]), pa.scalar(day, pa.date32()))
+    return users["user_id"].filter(known).combine_chunks()
+
+
+def as_exported(name: str, data: pa.Table, day: datetime.date, registered: pa.Array) -> pa.Table:
+    """The rows of ``name`` as exported at the end of ``day`` (module docstring)."""
+    until = pa.scalar(day, pa.date32())
+    keep = pc.less_equal(_day_of(data[EVENT_COLUMN[name]]), until)
+    if name != "users":
+        keep = pc.and_(keep, pc.is_in(data["user_id"], value_set=registered))
+    data = data.filter(keep)
+    if name not in _LATER_ENDS:
+        return data
+    column, companions = _LATER_ENDS[name]
+    later = pc.fill_null(pc.greater(_day_of(data[column]), until), False)
+    for name_, value in {column: None, **companions}.items():
+        field = data.schema.field(name_)
+        unknown = pc.if_else(later, pa.scalar(value, field.type), data[name_])
+        data = data.set_column(data.schema.get_field_index(name_), field, unknown)
+    return data
+
+
+def _truth_between(data: pa.Table, after: datetime.date | None, until: datetime.date) -> pa.Table:
+    """The truth rows of the month-ends in (after, until]."""
+    month_end = data["month_end"]
+    keep = pc.less_equal(month_end, pa.scalar(until, pa.date32()))
+    if after is not None:
+        keep = pc.and_(keep, pc.greater(month_end, pa.scalar(after, pa.date32())))
+    return data.filter(keep)
+
+
+def _changed_rows(name: str, now: pa.Table, before: pa.Table) -> tuple[pa.Table, int]:
+    """The rows of ``now`` that ``before`` lacks or holds otherwise, and how many of them
+    correct a row of ``before`` (same primary key)."""
+    key = list(TABLES_BY_NAME[name].primary_key)
+    earlier = pl.DataFrame(before)
+    changed = pl.DataFrame(now).join(earlier, on=now.column_names, how="anti", nulls_equal=True)
+    corrected = changed.join(earlier.select(key), on=key, how="semi").height
+    return changed.to_arrow().cast(_SCHEMAS[name]), corrected
+
+
+@dataclass(frozen=True)
+class NextDay:
+    """What ``generate_next_day`` added: the day, and per table its new and corrected rows."""
+
+    day: datetime.date
+    new_rows: dict[str, int]
+    corrected_rows: dict[str, int]
+    days_left: int
+
+
+@dataclass(frozen=True)
+class _World:
+    """A generation's parameters (``_generator/manifest.json``) and the day its files show."""
+
+    users: int
+    months: int
+    seed: int
+    end: datetime.date
+    chunk_users: int
+    shock: str | None
+    truth: bool
+    as_of: datetime.date
+
+    def __post_init__(self) -> None:
+        if self.users < 1:
+            raise ValueError("users must be at least 1")
+        if self.months < 1:
+            raise ValueError("months must be at least 1")
+        if self.chunk_users < 1:
+            raise ValueError("chunk_users must be at least 1")
+        if self.seed < 0:
+            raise ValueError("seed must be non-negative")
+        start = _months_before(self.end, self.months) + datetime.timedelta(days=1)
+        if not start <= self.as_of <= self.end:
+            raise ValueError(
+                f"as_of {self.as_of} must be a day of the generated window, {start} .. {self.end}"
+            )
+
+    def chunk_size(self, chunk: int) -> int:
+        return min(self.users, (chunk + 1) * self.chunk_users) - chunk * self.chunk_users
+
+    def chunks(self) -> Iterator[tuple[int, Iterator[tuple[str, pa.Table]]]]:
+        """Each chunk of users, with its tables drawn one at a time (``_chunk_tables``)."""
+        window = _window(self.end, self.months, _parse_shock(self.shock))
+        draws = _GlobalDraws(self.seed, window, self.users)
+        n_chunks = -(-self.users // self.chunk_users)
+        for chunk, child in enumerate(np.random.SeedSequence(self.seed).spawn(n_chunks)):
+            first = chunk * self.chunk_users + 1
+            ids = np.arange(first, first + self.chunk_size(chunk), dtype=np.int64)
+            yield chunk, _chunk_tables(child, window, draws, ids, chunk)
+
+    def save(self, out_dir: Path) -> None:
+        """Writes the manifest in one step (a temporary file renamed over it)."""
+        path = out_dir / MANIFEST
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fields = {**self.__dict__, "end": self.end.isoformat(), "as_of": self.as_of.isoformat()}
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps({"format": MANIFEST_FORMAT, **fields}, indent=2) + "\n")
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, out_dir: Path) -> _World:
+        path = out_dir / MANIFEST
+        try:
+            fields = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ValueError(
+                f"{out_dir} holds no {MANIFEST}: it was not written by `sesame generate` (or by "
+                "a version before --as-of); generate it with --end (the world's last day) and "
+                "--as-of (the first day to show), then grow it with --next-day"
+            ) from None
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f"{path} cannot be read ({error}); generate the folder again"
+            ) from None
+        if fields.pop("format", None) != MANIFEST_FORMAT:
+            raise ValueError(f"{path} is of another format; generate the folder again")
+        fields["end"] = datetime.date.fromisoformat(fields["end"])
+        fields["as_of"] = datetime.date.fromisoformat(fields["as_of"])
+        return cls(**fields)
+
+
+def _write_update(write: Callable[[pa.Table, Path], None], data: pa.Table, path: Path) -> None:
+    """A new file under its final name only once it is whole: ingest never reads half of it."""
+    partial = path.with_name(f".{path.name}.partial")
+    write(data, partial)
+    os.replace(partial, path)
+
+
+def generate_next_day(
+    out_dir: Path, *, on_progress: Callable[[int], None] | None = None
+) -> NextDay:
+    """Adds the next day to exports written by ``generate_exports`` with an ``as_of`` before
+    ``end``: new files with the rows that day adds or corrects, and the truth of a month-end it
+    passes. Files already there are never changed; the manifest moves on last, so a run stopped
+    half-way writes the same files again when repeated."""
+    out_dir = Path(out_dir)
+    world = _World.load(out_dir)
+    if world.as_of >= world.end:
+        raise ValueError(
+            f"{out_dir} already shows the last day of its generated world, {world.end}; generate "
+            "it again with a later --end (and --as-of the day to start from) to grow it further"
+        )
+    day = world.as_of + datetime.timedelta(days=1)
+    new_rows = {table.name: 0 for table in TABLES}
+    corrected_rows = dict(new_rows)
+    file_name = f"update-{day.isoformat()}-part-{{chunk:05d}}.parquet"
+    for chunk, tables in world.chunks():
+        registered_before = registered_now = pa.array([], pa.int64())
+        for name, data in tables:
+            path_name = file_name.format(chunk=chunk)
+            if name == TRUTH_TABLE:
+                truth = _truth_between(data, world.as_of, day)
+                if world.truth and truth.num_rows:
+                    path = out_dir / TRUTH_DIR / TRUTH_TABLE / path_name
+                    _write_update(_write_truth, truth, path)
+                continue
+            if name == "users":
+                registered_before = registered_by(data, world.as_of)
+                registered_now = registered_by(data, day)
+            before = as_exported(name, data, world.as_of, registered_before)
+            now = as_exported(name, data, day, registered_now)
+            changed, corrected = _changed_rows(name, now, before)
+            if changed.num_rows:
+                _write_update(_write, changed, out_dir / name / path_name)
+            new_rows[name] += changed.num_rows - corrected
+            corrected_rows[name] += corrected
+        if on_progress is not None:
+            on_progress(world.chunk_size(chunk))
+    moved = _World(**{**world.__dict__, "as_of": day})
+    moved.save(out_dir)
+    return NextDay(day, new_rows, corrected_rows, (world.end - day).days)

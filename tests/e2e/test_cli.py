@@ -233,6 +233,36 @@ def test_generate_writes_private_exports(tmp_path: Path) -> None:
     assert all(f.stat().st_mode & 0o077 == 0 for f in files)
 
 
+def test_generate_grows_a_folder_night_by_night(tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    first = sesame(
+        "generate", "--out", str(out), "--users", "60", "--months", "3",
+        "--end", "2026-06-30", "--as-of", "2026-06-29",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert "as they stood at the end of 2026-06-29" in first.stdout
+    assert f"grow them night by night: sesame generate --out {out} --next-day" in first.stdout
+    grown = sesame("generate", "--out", str(out), "--next-day")
+    assert grown.returncode == 0, grown.stderr
+    assert "New files of 2026-06-30" in grown.stdout
+    assert f"{out} now shows the end of 2026-06-30 (its last day)" in grown.stdout
+    assert "corrected rows" in grown.stdout
+    assert f"sesame nightly --input {out} --as-of 2026-06-30" in grown.stdout
+    updates = list(out.rglob("update-2026-06-30-*.parquet"))
+    assert updates
+    assert all(f.stat().st_mode & 0o077 == 0 for f in [*updates, *out.rglob("*.json")])
+    done = sesame("generate", "--out", str(out), "--next-day")
+    assert done.returncode == 2
+    assert "already shows the last day of its generated world, 2026-06-30" in done.stderr
+    mixed = sesame("generate", "--out", str(out), "--next-day", "--users", "5")
+    assert mixed.returncode == 2
+    assert "leave out --users" in mixed.stderr
+    after = sesame("generate", "--out", str(out), "--users", "5", "--end", "2026-06-30",
+                   "--as-of", "2026-07-01")  # fmt: skip
+    assert after.returncode == 2
+    assert "--as-of 2026-07-01 is after --end 2026-06-30" in after.stderr
+
+
 def test_logs_name_no_personal_data_beyond_user_ids(settings: Settings, exports: Exports) -> None:
     secret = "Secret-Court-of-Ms-Zhang-4711"
     for user_id in range(1, 31):
