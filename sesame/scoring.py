@@ -108,6 +108,27 @@ def missing_dates(
     return [d for d in dates if d not in done]
 
 
+def lead_in_month_end(con: duckdb.DuckDBPyConnection, dates: list[date]) -> date | None:
+    """The month-end before the earliest of ``dates`` when the warehouse holds no snapshot
+    before it and the exports reach back to it, else None.
+
+    A snapshot reads the friends' published scores from before its date, so the first date a
+    warehouse scores has none: every user's ``friends_mean_score`` is null there. Scoring one
+    month-end before the history makes its first month-end (in a first run, the one the
+    validation reads) a snapshot like every later one."""
+    if not dates:
+        return None
+    earliest = min(dates)
+    rows = con.execute(
+        "select count(*) from snapshot_dates where snapshot_date < $earliest",
+        {"earliest": earliest},
+    ).fetchall()
+    lead_in = month_ends_before(earliest, 1)[0]
+    if rows[0][0] or not has_users(con, lead_in):
+        return None
+    return lead_in
+
+
 def has_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> bool:
     """Whether any user was registered by ``snapshot_date`` (a date the exports reach)."""
     rows = con.execute(

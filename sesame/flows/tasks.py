@@ -33,6 +33,7 @@ from sesame.scoring import (
     PartitionParts,
     challenger_cards,
     has_users,
+    lead_in_month_end,
     missing_dates,
     month_ends_before,
     score_date,
@@ -101,19 +102,23 @@ def freshness(
 def plan_history(
     run_id: str, as_of: date, months: int, model_version: str, challengers: list[str]
 ) -> list[date]:
-    """The month-ends of the months before ``as_of`` that the warehouse does not hold yet, and
-    the month-end the validation reads (the latest whose performance window has closed) when the
-    champion or a challenger lacks it and the exports reach back to it."""
+    """The month-ends of the months before ``as_of`` that the warehouse does not hold yet, the
+    month-end the validation reads (the latest whose performance window has closed) when the
+    champion or a challenger lacks it and the exports reach back to it, and in a warehouse with
+    no snapshot before them the month-end before the earliest (``lead_in_month_end``: friends'
+    published scores exist at every date that follows)."""
     con = building_connection(run_id)
     dates = set(missing_dates(con, month_ends_before(as_of, months), model_version))
     validated = latest_closed_month_end(as_of)
-    if months < PERFORMANCE_MONTHS:  # a shorter history than a year (SESAME_HISTORY_MONTHS):
-        return sorted(dates)  # the validation month-end is not made for it; the report says so
-    if has_users(con, validated) and any(
-        missing_dates(con, [validated], version) for version in [model_version, *challengers]
+    if months >= PERFORMANCE_MONTHS and (  # a shorter history (SESAME_HISTORY_MONTHS) gets
+        has_users(con, validated)  # no validation month-end; the report says so
+        and any(
+            missing_dates(con, [validated], version) for version in [model_version, *challengers]
+        )
     ):
         dates.add(validated)
-    return sorted(dates)
+    lead_in = lead_in_month_end(con, sorted(dates))
+    return sorted(dates if lead_in is None else {*dates, lead_in})
 
 
 @task(name="score date", task_run_name="score {snapshot_date}", cache_policy=NO_CACHE)

@@ -43,7 +43,8 @@ def digest(path: Path) -> str:
 def test_nightly_computes_the_missing_month_ends_first(settings: Settings) -> None:
     small_exports().write(settings.input)
     summary = nightly_flow(as_of=D, settings=settings)
-    expected = [*month_ends_before(D, 12), D]
+    # the 12 month-ends, led by the one before them (friends' scores exist at the first)
+    expected = [*month_ends_before(D, 13), D]
     assert [d.snapshot_date for d in summary.dates] == expected
     stored = pipeline.query(settings, "select snapshot_date from snapshot_dates order by 1")
     assert stored["snapshot_date"].to_list() == expected
