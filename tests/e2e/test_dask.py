@@ -70,7 +70,9 @@ def test_a_local_dask_cluster_gives_the_single_process_snapshots(tmp_path: Path)
     state = nightly_flow(as_of=D, settings=spread, return_state=True)
     summary = state.result()
 
-    assert [d.snapshot_date for d in summary.dates] == [date(2026, 4, 30), date(2026, 5, 31), D]
+    # the two month-ends, led by the one before them (history_months=2 on an empty warehouse)
+    history = [date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
+    assert [d.snapshot_date for d in summary.dates] == [*history, D]
     expected, actual = published(alone), published(spread)
     for table in expected:
         assert actual[table].height > 0
@@ -81,7 +83,7 @@ def test_a_local_dask_cluster_gives_the_single_process_snapshots(tmp_path: Path)
     kept = "select * exclude (run_id) from refresh_day_scores order by refresh_date, user_id"
     assert pipeline.query(spread, kept).height > 0
     assert pipeline.query(spread, kept).equals(pipeline.query(alone, kept))
-    assert _partition_runs(state.state_details.flow_run_id) == 3 * 4  # dates x partitions
+    assert _partition_runs(state.state_details.flow_run_id) == 4 * 4  # dates x partitions
     leftovers = [p.name for p in spread.warehouse.iterdir() if ".sesame.duckdb" in p.name]
     assert leftovers == []
 
