@@ -95,7 +95,14 @@ def build_reports(
         "previous_snapshot_date": con.execute(
             "select max(snapshot_date) from snapshot_dates where snapshot_date < $d",
             {"d": report_date},
-        ).fetchall()[0][0]
+        ).fetchall()[0][0],
+        # the baseline of the distribution and population reports, bound as a value so that
+        # their reads of score_snapshots touch two dates, not the history
+        "previous_month_end": con.execute(
+            "select max(snapshot_date) from snapshot_dates "
+            "where snapshot_date = last_day(snapshot_date) and snapshot_date < $d",
+            {"d": report_date},
+        ).fetchall()[0][0],
     }
     everyone = parameters | in_range(ALL_USERS)
     materialize(con, "intermediate/int_month_end_scores", everyone)

@@ -4,13 +4,9 @@
 -- PSI = sum over bins of (share_now - share_then) x ln(share_now / share_then), with the score
 -- in 12 bins of 50 points and each dimension in 10 bins of 10; empty bins count as 0.0001.
 -- band: 'stable' below 0.1, 'watch' from 0.1, 'shift' from 0.25 (the usual bands).
--- parameters: $report_date
+-- parameters: $report_date, $previous_month_end (the latest month-end snapshot before it)
 with baseline_date as (
-    select max(snapshot_date) as snapshot_date
-    from snapshot_dates
-    where
-        snapshot_date = last_day(snapshot_date)
-        and snapshot_date < cast($report_date as date)
+    select cast($previous_month_end as date) as snapshot_date
 ),
 
 snapshots as (
@@ -24,10 +20,9 @@ snapshots as (
         score_snapshots.behavior,
         score_snapshots.relationships
     from score_snapshots
-    cross join baseline_date
     where
         score_snapshots.snapshot_date = $report_date
-        or score_snapshots.snapshot_date = baseline_date.snapshot_date
+        or score_snapshots.snapshot_date = $previous_month_end
 ),
 
 measures as (

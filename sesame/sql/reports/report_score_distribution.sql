@@ -1,16 +1,8 @@
 -- report_score_distribution: how many users score in each 50-point band, now and at the
 -- previous month-end.
 -- grain: one row per band (350-399 .. 900-950); key (report_date, band_lower)
--- parameters: $report_date
-with baseline_date as (
-    select max(snapshot_date) as snapshot_date
-    from snapshot_dates
-    where
-        snapshot_date = last_day(snapshot_date)
-        and snapshot_date < cast($report_date as date)
-),
-
-bands as (
+-- parameters: $report_date, $previous_month_end (the latest month-end snapshot before it)
+with bands as (
     select unnest(range(350, 950, 50)) as band_lower
 ),
 
@@ -19,12 +11,11 @@ scores as (
         score_snapshots.snapshot_date = $report_date as is_now,
         least(350 + 50 * floor((score_snapshots.score - 350) / 50), 900) as band_lower
     from score_snapshots
-    cross join baseline_date
     where
         score_snapshots.score is not null
         and (
             score_snapshots.snapshot_date = $report_date
-            or score_snapshots.snapshot_date = baseline_date.snapshot_date
+            or score_snapshots.snapshot_date = $previous_month_end
         )
 ),
 
