@@ -190,6 +190,7 @@ def _read_sample(
     development sample is the exposed users; the out-of-time check takes everyone, as
     ``sesame validate`` does."""
     from sesame.outcomes import materialize_outcomes, performance_end
+    from sesame.scoring import month_ends_before
 
     label = f"snapshot {snapshot_date}"
     end = performance_end(snapshot_date)
@@ -207,6 +208,18 @@ def _read_sample(
         raise FitError(
             f"{label}: the warehouse has no scored users at {snapshot_date}: run "
             f"`sesame backfill --start {snapshot_date} --end {snapshot_date}` first"
+        )
+    earlier = con.execute(
+        "select max(snapshot_date) from snapshot_dates where snapshot_date < $d",
+        {"d": snapshot_date},
+    ).fetchall()[0][0]
+    if earlier is None:  # friends' published scores are read from the dates before
+        before = month_ends_before(snapshot_date, 1)[0]
+        raise FitError(
+            f"{label} is the warehouse's first snapshot: no friend has a published score "
+            "before it, so friends_mean_score is null for every user there and the fit would "
+            f"learn a card without it; backfill from a month-end earlier (`sesame backfill "
+            f"--start {before} --end {snapshot_date}`)"
         )
     outcomes = materialize_outcomes(con, snapshot_date)
     columns = ", ".join(f"features.{name}" for name in names)

@@ -191,6 +191,12 @@ def test_a_date_without_a_snapshot_is_refused(world: Settings, tmp_path: Path) -
         fit_scorecard(world.database_path(), date(2025, 6, 30), OOT, tmp_path / "x.toml")
 
 
+def test_the_warehouses_first_snapshot_is_refused(world: Settings, tmp_path: Path) -> None:
+    # no friend has a published score before it: friends_mean_score is null for everyone
+    with pytest.raises(FitError, match=r"snapshot 2025-07-31 is the warehouse's first snapshot"):
+        fit_scorecard(world.database_path(), FRIENDS_DATE, OOT, tmp_path / "x.toml")
+
+
 def test_an_unsupported_strict_fact_is_refused_without_a_floor(
     world: Settings, tmp_path: Path
 ) -> None:
