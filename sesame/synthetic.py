@@ -1636,6 +1636,11 @@ class _World:
         return cls(**fields)
 
 
+def generated_users(out_dir: Path) -> int:
+    """How many users the generation in ``out_dir`` has (from its manifest), for progress."""
+    return _World.load(Path(out_dir)).users
+
+
 def _write_update(write: Callable[[pa.Table, Path], None], data: pa.Table, path: Path) -> None:
     """A new file under its final name only once it is whole: ingest never reads half of it."""
     partial = path.with_name(f".{path.name}.partial")

@@ -1027,14 +1027,14 @@ def generate(
 def _generate_next_day(out_dir: Path) -> None:
     import time
 
-    from sesame.synthetic import generate_next_day
+    from sesame.synthetic import generate_next_day, generated_users
 
     if not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} is not a folder of generated exports")
     started = time.perf_counter()
-    _log_progress(quiet=False)
     try:
-        added = generate_next_day(out_dir)
+        with _users_progress(generated_users(out_dir)) as advance:
+            added = generate_next_day(out_dir, on_progress=advance)
     except ValueError as error:
         raise UsageError(str(error)) from None
     elapsed = time.perf_counter() - started

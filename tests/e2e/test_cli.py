@@ -244,6 +244,7 @@ def test_generate_grows_a_folder_night_by_night(tmp_path: Path) -> None:
     assert f"grow them night by night: sesame generate --out {out} --next-day" in first.stdout
     grown = sesame("generate", "--out", str(out), "--next-day")
     assert grown.returncode == 0, grown.stderr
+    assert grown.stderr.splitlines()[-1].endswith("generated 60 of 60 users")  # progress
     assert "New files of 2026-06-30" in grown.stdout
     assert f"{out} now shows the end of 2026-06-30 (its last day)" in grown.stdout
     assert "corrected rows" in grown.stdout
