@@ -161,11 +161,13 @@ def _score_drops(
 ) -> str:
     """report_score_drops: the SQL model's rows plus the exact per-characteristic point changes."""
     materialize(con, "reports/report_score_drops", parameters, table="score_drops_base")
-    aggregates = con.sql(
+    aggregates = con.sql(  # the where clause lets the scan skip the other dates' row groups
         "select dimension_aggregates.* from dimension_aggregates "
         "inner join score_drops_base on dimension_aggregates.user_id = score_drops_base.user_id "
         "and dimension_aggregates.snapshot_date in "
-        "(score_drops_base.previous_date, score_drops_base.report_date)",
+        "(score_drops_base.previous_date, score_drops_base.report_date) "
+        "where dimension_aggregates.snapshot_date in (select previous_date from score_drops_base "
+        "union select report_date from score_drops_base)",
     ).pl()
     report_date = parameters["report_date"]
     current = aggregates.lazy().filter(pl.col("snapshot_date") == report_date)
