@@ -117,7 +117,7 @@ def restore(settings: Settings, name: str | None = None) -> Restored:
         backup = None
         for candidate in candidates:
             try:
-                verify_database(candidate)
+                verify_database(candidate, memory_limit=settings.memory_limit)
             except WarehouseDamagedError as error:
                 if name is not None:
                     raise
