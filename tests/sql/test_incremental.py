@@ -25,7 +25,7 @@ from sesame.ingest import ingest_exports
 from sesame.schema import TABLES
 from sesame.scoring import DateResult, score_date
 from sesame.settings import Settings
-from sesame.synthetic import generate_exports
+from sesame.synthetic import EVENT_COLUMN, generate_exports
 from sesame.transforms.scorecard import load_scorecard
 from sesame.warehouse import building, warehouse_lock
 from tests.builders import Exports, at
@@ -33,11 +33,6 @@ from tests.builders import Exports, at
 FIRST_NIGHT = datetime.date(2026, 8, 20)
 NIGHTS = 60  # to 2026-10-18: across two month-ends and two 1sts
 USERS = 150
-
-
-def _event_column(name: str) -> str:
-    table = next(t for t in TABLES if t.name == name)
-    return next(c.name for c in table.columns if c.type in ("timestamp", "date"))
 
 
 def _days(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -54,7 +49,7 @@ class Upstream:
         self.late: dict[datetime.date, list[tuple[str, pa.Table]]] = {}
         before = FIRST_NIGHT - datetime.timedelta(days=1)
         for name, data in self.tables.items():
-            rows = data.filter(pc.less_equal(_days(data[_event_column(name)]), before))
+            rows = data.filter(pc.less_equal(_days(data[EVENT_COLUMN[name]]), before))
             self._write(name, "base.parquet", rows)
 
     def _write(self, table: str, file_name: str, rows: pa.Table) -> None:
@@ -66,7 +61,7 @@ class Upstream:
         """The night's files: its events (some tables late), the late files now due, and
         corrections of delivered rows."""
         for name, data in self.tables.items():
-            rows = data.filter(pc.equal(_days(data[_event_column(name)]), night))
+            rows = data.filter(pc.equal(_days(data[EVENT_COLUMN[name]]), night))
             if rows.num_rows == 0:
                 continue
             if self.rng.random() < 0.15:  # late by one to three nights
@@ -80,7 +75,7 @@ class Upstream:
 
     def _delivered(self, name: str, night: datetime.date) -> pa.Table:
         data = self.tables[name]
-        return data.filter(pc.less(_days(data[_event_column(name)]), night))
+        return data.filter(pc.less(_days(data[EVENT_COLUMN[name]]), night))
 
     def _pick(self, rows: pa.Table, count: int) -> pa.Table:
         if rows.num_rows == 0:
