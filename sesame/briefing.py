@@ -244,6 +244,7 @@ def briefing_context(
         "trend": trend,
         "tier_names": TREND_TIERS,
         "counts": counts,
+        "borrowing_risk_min_score": settings.borrowing_risk_min_score,
         "distribution": distribution,
         "max_share": max(
             [r["share"] or 0 for r in distribution]
