@@ -293,7 +293,7 @@ def _coded(codes: list[str] | None) -> list[dict[str, str]]:
     return [{"code": code, "text": reason_text(code)} for code in codes or []]
 
 
-TREND_TIERS = ("excellent", "very_good", "good", "fair", "poor", "unscorable")
+TREND_TIERS = TIER_NAMES  # highest first, then unscorable
 TREND_MONTHS = 12
 
 

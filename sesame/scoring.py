@@ -35,6 +35,7 @@ from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
+from sesame.transforms.tiers import tier_tables
 from sesame.warehouse import ALIAS, PRIVATE_FILE, configure, ensure_private_dir, pause_point
 
 log = logging.getLogger(__name__)
@@ -498,7 +499,20 @@ def _score_challenger(
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
-    """Runs each ``sql/checks/assert_*.sql`` on the staged rows; an offending row stops the run."""
+    """Runs each ``sql/checks/assert_*.sql`` on the staged rows; an offending row stops the run.
+    The checks see the tiers and benefits as the tables ``tier_bands`` and
+    ``benefit_thresholds`` (from ``transforms/tiers.py``, their one home)."""
+    tables = tier_tables()
+    for name, frame in tables.items():
+        con.register(name, frame)
+    try:
+        _run_check_files(con, parameters)
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
+def _run_check_files(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
     for path in sorted((SQL_DIR / "checks").glob("assert_*.sql")):
         name = f"checks/{path.stem}"
         sql = read_sql(name)

@@ -238,6 +238,8 @@ def _date(value: str | None, option: str, *, allow_today: bool = False) -> date:
 
 
 def _print_summary(summary: Any, settings: Settings) -> None:
+    from sesame.transforms.tiers import TIER_NAMES
+
     latest = summary.latest
     out.print(f"[bold]sesame {summary.command}[/bold] run {summary.run_id}")
     out.print(
@@ -275,8 +277,7 @@ def _print_summary(summary: Any, settings: Settings) -> None:
         table.add_column("tier")
         table.add_column("users", justify="right")
         table.add_column("share", justify="right")
-        order = ["excellent", "very_good", "good", "fair", "poor", "unscorable"]
-        for tier in order:
+        for tier in TIER_NAMES:
             count = latest.tiers.get(tier, 0)
             share = count / latest.users if latest.users else 0.0
             table.add_row(tier, f"{count:,}", f"{share:.1%}")

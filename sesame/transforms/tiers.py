@@ -28,6 +28,25 @@ BENEFITS: tuple[tuple[int, str], ...] = (
 )
 
 
+def tier_tables() -> dict[str, pl.DataFrame]:
+    """The tiers and benefits as tables, for SQL that must agree with them (the publish check
+    ``assert_tiers_match_scores`` reads these rather than a copy of the thresholds)."""
+    return {
+        "tier_bands": pl.DataFrame(
+            {"lowest": [lowest for lowest, _ in TIERS], "tier": [name for _, name in TIERS]},
+            schema={"lowest": pl.Int32, "tier": pl.String},
+        ),
+        "benefit_thresholds": pl.DataFrame(
+            {
+                "position": list(range(len(BENEFITS))),
+                "lowest": [lowest for lowest, _ in BENEFITS],
+                "benefit": [name for _, name in BENEFITS],
+            },
+            schema={"position": pl.Int32, "lowest": pl.Int32, "benefit": pl.String},
+        ),
+    }
+
+
 def tier_expr(score: pl.Expr) -> pl.Expr:
     """The tier of a score."""
     expr: Any = pl.when(score.is_null()).then(pl.lit(UNSCORABLE))

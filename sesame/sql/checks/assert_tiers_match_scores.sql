@@ -1,23 +1,30 @@
 -- assert_tiers_match_scores: tier and benefits are those of the score (contract section 3).
 -- A failure means the published tier or benefits disagree with the score they come from.
+-- tier_bands (lowest, tier) and benefit_thresholds (position, lowest, benefit) are the tiers
+-- and benefits of transforms/tiers.py, registered by the caller: the thresholds have one home.
 with expected as (
     select
-        user_id,
-        tier,
-        benefits,
+        new_snapshots.user_id,
+        new_snapshots.tier,
+        new_snapshots.benefits,
         case
-            when score is null then 'unscorable'
-            when score >= 700 then 'excellent'
-            when score >= 650 then 'very_good'
-            when score >= 600 then 'good'
-            when score >= 550 then 'fair'
-            else 'poor'
+            when new_snapshots.score is null then 'unscorable'
+            else coalesce(
+                (
+                    select arg_max(tier_bands.tier, tier_bands.lowest)
+                    from tier_bands
+                    where tier_bands.lowest <= new_snapshots.score
+                ),
+                'poor'
+            )
         end as expected_tier,
-        list_concat(
-            case when score >= 600 then ['deposit_free_rental'] else [] end,
-            case when score >= 650 then ['car_rental_no_deposit', 'installment_loans'] else [] end,
-            case when score >= 700 then ['credit_loans', 'pay_later'] else [] end,
-            case when score >= 750 then ['visa_and_car_loan'] else [] end
+        coalesce(
+            (
+                select list(benefit_thresholds.benefit order by benefit_thresholds.position)
+                from benefit_thresholds
+                where benefit_thresholds.lowest <= new_snapshots.score
+            ),
+            []
         ) as expected_benefits
     from new_snapshots
 )
