@@ -14,7 +14,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from sesame import __version__
+from sesame import __version__, rules
 from sesame.display import visible
 from sesame.reason_codes import reason_text
 from sesame.settings import Settings
@@ -245,6 +245,7 @@ def briefing_context(
         "tier_names": TREND_TIERS,
         "counts": counts,
         "borrowing_risk_min_score": settings.borrowing_risk_min_score,
+        "stuck_months": rules.STUCK_MONTHS,
         "distribution": distribution,
         "max_share": max(
             [r["share"] or 0 for r in distribution]

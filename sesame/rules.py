@@ -12,6 +12,9 @@ LIFE_RETENTION_YEARS = 2  # life records (unpaid fees, no-shows, taxi, rentals)
 REPAIR_PAID_WITHIN_DAYS = 30  # the bill was paid in full within this many days of its due date
 REPAIR_COOLDOWN_DAYS = 365  # no other approved repair of the user in this many days before
 
+# --- reports (section 4) ------------------------------------------------------------------------
+STUCK_MONTHS = 7  # a user is stuck when months_without_rise is at least this
+
 # --- outcomes (section 5) ------------------------------------------------------------------------
 CREDIT_PRODUCTS = ("huabei", "jiebei", "credit_card", "installment_loan")  # bills an outcome reads
 OUTCOME_DUE_MONTHS = 9  # a bill due in (S, S + 9 months] can make S's outcome

@@ -2,15 +2,16 @@
 
 Contract definition: let s0 be the score at the latest month-end on or before D, s1 the
 month-end before it, and so on. months_without_rise is the largest k with
-max(s0 .. s(k-1)) <= s(k); a user is stuck when it is at least 7. Only an unbroken run of
-month-ends with a score counts (a month without a snapshot or without a score ends the run).
+max(s0 .. s(k-1)) <= s(k); a user is stuck when it is at least ``rules.STUCK_MONTHS`` (7).
+Only an unbroken run of month-ends with a score counts (a month without a snapshot or without
+a score ends the run).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-STUCK_MONTHS = 7  # contract: stuck when months_without_rise >= 7
+from sesame.rules import STUCK_MONTHS
 
 
 def months_without_rise(month_end_scores: pl.LazyFrame, *, min_months: int = 0) -> pl.LazyFrame:
