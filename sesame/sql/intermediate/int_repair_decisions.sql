@@ -6,6 +6,7 @@
 --   reason_not_eligible        the reason is not forgot, temporary_hardship or system_error
 --   not_overdue                the bill was paid on time (or is not yet due): nothing to repair
 --   not_paid_within_30_days    the bill was not paid in full within 30 days of its due date
+--                              (the labels name the rules' days: rules.py, their one home)
 --   repair_in_previous_365_days another repair of the user was approved in the 365 days before
 --   all_rules_met              approved
 -- The 365-day rule depends on earlier approvals, so approvals are a chain per user: the first
@@ -57,7 +58,7 @@ checked as (
                 or stg_bills.amount_paid < stg_bills.amount_due
                 or date_diff('day', stg_bills.due_date, cast(stg_bills.paid_at as date))
                 > $repair_paid_within_days
-                then 'not_paid_within_30_days'
+                then format('not_paid_within_{}_days', $repair_paid_within_days)
         end as failed_rule
     from requests
     left join stg_bills
@@ -130,7 +131,7 @@ final as (
             case
                 when approved.request_id is not null then 'all_rules_met'
                 when checked.failed_rule is not null then checked.failed_rule
-                else 'repair_in_previous_365_days'
+                else format('repair_in_previous_{}_days', $repair_cooldown_days)
             end as varchar
         ) as rule
     from checked
