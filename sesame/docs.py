@@ -16,7 +16,7 @@ from sesame.transforms.scorecard import load_scorecard, scorecard_markdown
 
 DEFAULT_SHOWN = {
     "warehouse": "warehouse/",
-    "input": "the bundled sample_data/",
+    "input": "the bundled sample_data/ in a clone, else exports/",
     "prefect_home": "<warehouse>/.prefect",
     "threads": "all cores",
     "user_partitions": "users / users_per_partition",

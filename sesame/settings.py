@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
+BUNDLED_SAMPLE = PROJECT_DIR / "sample_data"  # only in a clone (or an editable install)
 CONFIG_FILE = "sesame.toml"  # in the working directory; SESAME_CONFIG names another file
 
 
@@ -85,7 +86,8 @@ class Settings(BaseSettings):
         default=Path("warehouse"), description="warehouse directory (DuckDB file, Parquet, reports)"
     )
     input: Path = Field(
-        default=PROJECT_DIR / "sample_data", description="export directory, one folder per table"
+        default_factory=lambda: default_input(),
+        description="export directory, one folder per table",
     )
     prefect_home: Path | None = Field(
         default=None,
@@ -268,3 +270,9 @@ class Settings(BaseSettings):
             "report_months": self.report_history_months,
             "max_scored_users_drop": self.max_scored_users_drop,
         }
+
+
+def default_input() -> Path:
+    """The bundled sample in a clone of the project; ``exports/`` in the working directory where
+    the package was installed without it (a wheel holds no sample_data/)."""
+    return BUNDLED_SAMPLE if BUNDLED_SAMPLE.is_dir() else Path("exports")

@@ -71,7 +71,10 @@ WarehouseOption = Annotated[
 ]
 InputOption = Annotated[
     Path | None,
-    typer.Option("--input", help="export directory \\[default: the bundled sample_data/]"),
+    typer.Option(
+        "--input",
+        help="export directory \\[default: the bundled sample_data/ in a clone, else exports/]",
+    ),
 ]
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD \\[default: yesterday]")

@@ -69,3 +69,16 @@ def test_a_bad_value_in_the_file_is_a_validation_error(tmp_path: Path) -> None:
     (tmp_path / "sesame.toml").write_text("backups_kept = -1\n")
     with pytest.raises(ValueError, match="backups_kept"):
         Settings()
+
+
+def test_the_input_defaults_to_the_bundled_sample_only_where_it_exists(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from sesame import settings as settings_module
+
+    assert Settings().input == settings_module.PROJECT_DIR / "sample_data"  # this clone has it
+    # an installed wheel: the package's parent holds no sample_data/
+    monkeypatch.setattr(settings_module, "BUNDLED_SAMPLE", tmp_path / "site-packages" / "sample")
+    assert Settings().input == Path("exports")
+    monkeypatch.setenv("SESAME_INPUT", str(tmp_path / "mine"))
+    assert Settings().input == tmp_path / "mine"
