@@ -242,7 +242,7 @@ def briefing_context(
         "movement": movement,
         "quality": quality,
         "trend": trend,
-        "tier_names": TREND_TIERS,
+        "tier_names": TIER_NAMES,
         "counts": counts,
         "borrowing_risk_min_score": settings.borrowing_risk_min_score,
         "stuck_months": rules.STUCK_MONTHS,
@@ -294,7 +294,6 @@ def _coded(codes: list[str] | None) -> list[dict[str, str]]:
     return [{"code": code, "text": reason_text(code)} for code in codes or []]
 
 
-TREND_TIERS = TIER_NAMES  # highest first, then unscorable
 TREND_MONTHS = 12
 
 
@@ -303,7 +302,7 @@ def _month_end_trend(
 ) -> list[dict[str, Any]]:
     """Mean score and tier shares at the champion's latest month-end snapshots up to D."""
     shares = ", ".join(
-        f"count(*) filter (where tier = '{tier}') / count(*) as {tier}" for tier in TREND_TIERS
+        f"count(*) filter (where tier = '{tier}') / count(*) as {tier}" for tier in TIER_NAMES
     )  # the tier names are the contract's constants
     return _rows(
         con,

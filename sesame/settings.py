@@ -28,6 +28,12 @@ BUNDLED_SAMPLE = PROJECT_DIR / "sample_data"  # only in a clone (or an editable 
 CONFIG_FILE = "sesame.toml"  # in the working directory; SESAME_CONFIG names another file
 
 
+def default_input() -> Path:
+    """The bundled sample in a clone of the project; ``exports/`` in the working directory where
+    the package was installed without it (a wheel holds no sample_data/)."""
+    return BUNDLED_SAMPLE if BUNDLED_SAMPLE.is_dir() else Path("exports")
+
+
 class ConfigFileError(ValueError):
     """A config file that cannot be read or sets something that is not a setting."""
 
@@ -86,7 +92,7 @@ class Settings(BaseSettings):
         default=Path("warehouse"), description="warehouse directory (DuckDB file, Parquet, reports)"
     )
     input: Path = Field(
-        default_factory=lambda: default_input(),
+        default_factory=default_input,
         description="export directory, one folder per table",
     )
     prefect_home: Path | None = Field(
@@ -270,9 +276,3 @@ class Settings(BaseSettings):
             "report_months": self.report_history_months,
             "max_scored_users_drop": self.max_scored_users_drop,
         }
-
-
-def default_input() -> Path:
-    """The bundled sample in a clone of the project; ``exports/`` in the working directory where
-    the package was installed without it (a wheel holds no sample_data/)."""
-    return BUNDLED_SAMPLE if BUNDLED_SAMPLE.is_dir() else Path("exports")
