@@ -37,9 +37,9 @@ def _snapshots(scores: list[int | None]) -> pl.DataFrame:
     )
 
 
-# every threshold, one point below it, and the ends of the scale
-EDGES = sorted({350, 950, *(t for t, _ in TIERS), *(t - 1 for t, _ in TIERS if t > 350)})
-EDGES += sorted({*(t for t, _ in BENEFITS), *(t - 1 for t, _ in BENEFITS)} - set(EDGES))
+# every threshold, one point below it (on the scale), and the scale's ends
+THRESHOLDS = {lowest for lowest, _ in (*TIERS, *BENEFITS)}
+EDGES = sorted({350, 950, *THRESHOLDS, *(t - 1 for t in THRESHOLDS if t > 350)})
 
 
 def test_rows_made_by_the_tier_rules_pass_at_every_threshold() -> None:
