@@ -224,6 +224,13 @@ class Settings(BaseSettings):
     history_months: int = Field(
         default=12, description="month-end snapshots a nightly run makes sure exist before D"
     )
+    # The database keeps every month-end and the daily dates of the last 35 days; older daily
+    # dates live on in their snapshots' Parquet copies (sesame.retention), so a night's copy,
+    # verification and reads do not grow with history. At least 32: a refresh day reaches back
+    # 31 days, and its snapshot is read rather than scored again.
+    daily_history_days: int = Field(
+        default=35, ge=32, description="days of daily snapshots the database keeps (month-ends all)"
+    )
 
     # --- freshness -----------------------------------------------------------------------------
     # Contract v2: a run for D refuses to publish when a table the score depends on has no event

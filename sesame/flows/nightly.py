@@ -21,6 +21,7 @@ from sesame.catalog import write_comments
 from sesame.flows import tasks
 from sesame.flows.prefect_env import stopping_signal
 from sesame.reports import report_folder
+from sesame.retention import kept_in_database
 from sesame.runs import (
     RunSummary,
     insert_runs,
@@ -143,6 +144,9 @@ def _run_steps(
                         folder = tasks.report_files(run_id, settings, as_of)
                         summary.report_folder = report_folder(settings, as_of)
                         moves.append((folder, summary.report_folder))
+                if command in ("nightly", "backfill"):
+                    with summary.step("history kept", settings):
+                        tasks.keep_history(run_id, settings, dates)
                 missing = write_comments(building_connection(run_id), card)
                 if missing:  # a table or column the catalog does not describe yet
                     log.warning("sesame/catalog.toml lacks %s", ", ".join(missing))
@@ -278,5 +282,8 @@ def report_flow(as_of: date, settings: Settings) -> RunSummary:
 def rebuild_flow(as_of: date, dates: list[date], settings: Settings) -> RunSummary:
     """A new warehouse from the exports: every date of ``dates`` (those with a Parquet copy of
     their snapshots) scored again for its features, its published snapshots put back from the
-    copy, then the reports for ``as_of`` (the latest). The file it replaces is kept."""
-    return _run("rebuild", settings, as_of, sorted(set(dates)), reports=True)
+    copy, then the reports for ``as_of`` (the latest). The file it replaces is kept. The daily
+    dates older than the database keeps (``sesame.retention``) stay in their copies only."""
+    latest = max(dates, default=as_of)
+    kept = [d for d in dates if kept_in_database(d, latest, settings.daily_history_days)]
+    return _run("rebuild", settings, as_of, sorted(set(kept)), reports=True)

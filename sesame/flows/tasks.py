@@ -26,6 +26,7 @@ from sesame.freshness import TableFreshness, check_freshness, limits_from_settin
 from sesame.ingest import TableIngest, ingest_exports
 from sesame.outcomes import latest_closed_month_end
 from sesame.reports import ReportSummary, build_reports, write_report_files
+from sesame.retention import prune_history
 from sesame.rules import PERFORMANCE_MONTHS
 from sesame.scoring import (
     DateResult,
@@ -153,6 +154,13 @@ def merge_partitions(
 def write_partitions(run_id: str, settings: Settings, dates: list[date]) -> list[tuple[Path, Path]]:
     """Writes each scored date's Parquet copy aside, to be moved in place on publish."""
     return write_snapshot_partitions(building_connection(run_id), settings, dates, run_id)
+
+
+@task(name="keep history", cache_policy=NO_CACHE)
+def keep_history(run_id: str, settings: Settings, written: list[date]) -> list[date]:
+    """Removes from the copy the daily dates older than the database keeps (their Parquet
+    copies keep them), after the reports have read the day before."""
+    return prune_history(building_connection(run_id), settings, written)
 
 
 @task(name="build reports", task_run_name="reports {report_date}", cache_policy=NO_CACHE)
