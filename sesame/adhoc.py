@@ -28,6 +28,8 @@ from typing import IO
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from sesame.errors import SesameError, UsageError
 from sesame.settings import Settings
@@ -137,6 +139,27 @@ def _failure(error: Exception, stopped: threading.Event, timeout: float) -> Sesa
 SYSTEM_ERRORS = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.InternalException)
 
 
+HISTORY_VIEW = "score_snapshot_history"
+
+
+def history_view(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Gives the connection ``score_snapshot_history``: every published snapshot of every date,
+    read from the Parquet copies (the database keeps month-ends and its last days only, see
+    sesame.retention). An Arrow dataset, so the query itself still reaches no file. False when
+    no copy is published yet."""
+    folder = settings.warehouse / "score_snapshots"
+    copies = sorted(folder.glob("snapshot_date=*/data.parquet"))
+    if not copies:
+        return False
+    # the newest copy's columns (an older copy lacks a column added since: it reads as null)
+    schema = pq.read_schema(copies[-1]).append(pa.field("snapshot_date", pa.date32()))
+    partitioning = ds.partitioning(pa.schema([schema.field("snapshot_date")]), flavor="hive")
+    history = ds.dataset(folder, schema=schema, format="parquet", partitioning=partitioning)
+    # a file whose name starts with "." (a copy being written aside) is not read
+    con.register(HISTORY_VIEW, history)
+    return True
+
+
 @contextmanager
 def open_query(
     settings: Settings,
@@ -160,6 +183,7 @@ def open_query(
             con.execute("set temp_directory = $spill", {"spill": str(spill)})
             if settings.threads is not None:  # as the nightly's connections
                 con.execute("set threads = $threads", {"threads": settings.threads})
+            history_view(con, settings)
             con.execute("set enable_external_access = false")
             con.execute("set lock_configuration = true")
             stopped, done = threading.Event(), threading.Event()

@@ -610,7 +610,8 @@ def sql(
     ] = 300,
 ) -> None:
     """Run a query on the warehouse read-only and print the result (within a time limit, the
-    memory limit and a row cap; it spills outside the warehouse)."""
+    memory limit and a row cap; it spills outside the warehouse). score_snapshot_history holds
+    every date's published snapshots (the database keeps month-ends and the last 35 days)."""
     from sesame.adhoc import csv_text, fetch_rows, write_csv
 
     settings = _settings(warehouse)
@@ -1349,7 +1350,9 @@ def rebuild(
 ) -> None:
     """Recreate the warehouse from the exports and the Parquet snapshot copies: every date with
     a copy is scored again for its features and gets its published snapshots back unchanged,
-    then the reports of the latest. The file it replaces is kept in backups/."""
+    then the reports of the latest. The file it replaces is kept in backups/. Of the daily
+    dates, those of the last SESAME_DAILY_HISTORY_DAYS days come back into the database (all
+    month-ends do); older ones stay in their Parquet copies, as the nights left them."""
     from sesame.recovery import kept_snapshot_dates
 
     _log_progress(quiet, verbose)
