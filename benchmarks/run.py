@@ -10,10 +10,11 @@ Steps (each repeat runs them in this order, so the machine's drift hits all of t
   (exports already ingested: it times scoring 12 dates and publishing them);
 - next: `sesame nightly --as-of D+1` on a copy of history's warehouse (the warm warehouse of a
   first nightly), with the new rows of D+1 added to the exports;
-- next-30, next-90, next-365: the same night on a copy of the warm warehouse grown to hold a
-  daily snapshot of every one of the 30, 90 or 365 days before D (each a copy of D's snapshot
-  rows, aggregates and date record, untimed): the warehouse that many nightly runs leave, at
-  the size they leave it. Whether a night's cost grows with the history it keeps.
+- next-30, next-90, next-365: the same night on a copy of the warm warehouse grown to what 30,
+  90 or 365 nightly runs before D leave (untimed): a Parquet copy of every day's snapshots, and
+  in the database the days it keeps (month-ends and the last SESAME_DAILY_HISTORY_DAYS), each a
+  copy of D's snapshot rows, aggregates and date record. Whether a night's cost grows with the
+  history it keeps.
 
 Copies and set-up are not timed. See benchmarks/README.md.
 """
@@ -55,6 +56,7 @@ from benchmarks.report import (
     print_result,
     write_result,
 )
+from sesame.retention import kept_in_database
 from sesame.scoring import month_ends_before
 from sesame.settings import Settings
 
@@ -208,11 +210,16 @@ class Bench:
 
 
 def grow_history(database: Path, as_of: datetime.date, days: int) -> None:
-    """Gives the warehouse at ``database`` a snapshot of every one of the ``days`` days before
-    ``as_of`` it lacks: copies of ``as_of``'s rows of score_snapshots, dimension_aggregates and
+    """Gives the warehouse at ``database`` what ``days`` nightly runs before ``as_of`` leave:
+    a Parquet copy of every day's snapshots (a link to ``as_of``'s copy), and in the database,
+    of the days it keeps (every month-end and the last ``daily_history_days``:
+    sesame.retention), copies of ``as_of``'s rows of score_snapshots, dimension_aggregates and
     snapshot_dates, one date at a time (in date order, as nightly runs append them). The data
     check on unique snapshot keys caught the first version, which left the day's stored
     refresh day scores beside its new snapshot."""
+    kept_days = Settings.model_fields["daily_history_days"].default
+    folder = database.parent / "score_snapshots"
+    source = folder / f"snapshot_date={as_of.isoformat()}" / "data.parquet"
     con = duckdb.connect(str(database))
     try:
         existing = {
@@ -220,6 +227,12 @@ def grow_history(database: Path, as_of: datetime.date, days: int) -> None:
         }
         dates = [as_of - datetime.timedelta(days=n) for n in range(days, 0, -1)]
         for day in (d for d in dates if d not in existing):
+            copy = folder / f"snapshot_date={day.isoformat()}" / "data.parquet"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            if not copy.exists():
+                os.link(source, copy)
+            if not kept_in_database(day, as_of, kept_days):
+                continue  # the night that passed it took it out of the database
             # as a nightly's replace does: a snapshot of a day replaces its stored refresh
             # day scores (a first night scored them point in time), or a user reads two
             con.execute("delete from refresh_day_scores where refresh_date = $day", {"day": day})
@@ -260,8 +273,10 @@ def step_rows(dataset: Dataset, step: str) -> tuple[int, str]:
             )
         case "next-30" | "next-90" | "next-365":
             return base + new, (
-                f"next, on the warm warehouse grown to a daily snapshot of each of the "
-                f"{GROWN_DAYS[step]} days before D (copies of D's rows)"
+                f"next, on the warm warehouse grown to what {GROWN_DAYS[step]} nights before D "
+                "leave: a Parquet copy of each day, month-ends and the last "
+                f"{Settings.model_fields['daily_history_days'].default} days in the database "
+                "(copies of D's rows)"
             )
         case "generate":
             when = dataset.generated_at.strftime("%Y-%m-%d %H:%M")
