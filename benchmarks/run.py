@@ -56,8 +56,8 @@ from benchmarks.report import (
     print_result,
     write_result,
 )
+from sesame.dates import month_ends_before
 from sesame.retention import kept_in_database
-from sesame.scoring import month_ends_before
 from sesame.settings import Settings
 
 STEPS = ("floor", "day", "history", "next", "next-30", "next-90", "next-365")

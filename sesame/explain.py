@@ -10,12 +10,13 @@ re-running the nightly's feature models for that one user at future month-ends.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 import duckdb
 import polars as pl
 
+from sesame.dates import month_ends_after
 from sesame.errors import UsageError
 from sesame.scoring import FEATURE_MODELS, date_parameters, in_range
 from sesame.settings import Settings
@@ -221,18 +222,6 @@ class Plan:
     fixed: list[dict[str, Any]] = field(default_factory=list)
     # the time-bound factors that gained points by reached_on: reason_code, points_gained
     aged_out: list[dict[str, Any]] = field(default_factory=list)
-
-
-def month_ends_after(day: date, months: int) -> list[date]:
-    """The month-ends after ``day``: its own month's (when ``day`` is not one) and the next
-    ``months`` months'."""
-    ends = []
-    for ahead in range(months + 1):
-        year, month = divmod(day.year * 12 + day.month - 1 + ahead + 1, 12)
-        end = date(year, month + 1, 1) - timedelta(days=1)
-        if end > day:
-            ends.append(end)
-    return ends
 
 
 def with_every_action(features: pl.LazyFrame, *, card: Scorecard) -> pl.LazyFrame:

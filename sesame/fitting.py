@@ -189,8 +189,8 @@ def _read_sample(
     contract's "strictly higher for the user who uses and repays huabei or jiebei". The
     development sample is the exposed users; the out-of-time check takes everyone, as
     ``sesame validate`` does."""
+    from sesame.dates import previous_month_end
     from sesame.outcomes import materialize_outcomes, performance_end
-    from sesame.scoring import month_ends_before
 
     label = f"snapshot {snapshot_date}"
     end = performance_end(snapshot_date)
@@ -214,7 +214,7 @@ def _read_sample(
         {"d": snapshot_date},
     ).fetchall()[0][0]
     if earlier is None:  # friends' published scores are read from the dates before
-        before = month_ends_before(snapshot_date, 1)[0]
+        before = previous_month_end(snapshot_date)
         raise FitError(
             f"{label} is the warehouse's first snapshot: no friend has a published score "
             "before it, so friends_mean_score is null for every user there and the fit would "

@@ -7,22 +7,15 @@ a read-only one (temporary tables only), so ``sesame validate`` and ``sesame fit
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 
 from sesame import rules
+from sesame.dates import add_months, month_end, previous_month_end
 from sesame.sqlmodels import execute, materialize
 
 OUTCOMES_TABLE = "fct_outcomes"
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus calendar months, the day clamped to the month's length (as DuckDB does)."""
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(day.day, last))
 
 
 def performance_end(snapshot_date: date) -> date:
@@ -38,10 +31,9 @@ def window_closed(snapshot_date: date, as_of: date) -> bool:
 def latest_closed_month_end(as_of: date) -> date:
     """The latest month-end S whose performance window is closed on ``as_of``."""
     candidate = add_months(as_of, -rules.PERFORMANCE_MONTHS)
-    month_end = candidate.replace(day=calendar.monthrange(candidate.year, candidate.month)[1])
-    if not window_closed(month_end, as_of):  # the month of D - 12 months has not ended yet
-        month_end = candidate.replace(day=1) - timedelta(days=1)
-    return month_end
+    if window_closed(month_end(candidate), as_of):
+        return month_end(candidate)
+    return previous_month_end(candidate)  # the month of D - 12 months has not ended yet
 
 
 def materialize_outcomes(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> str:

@@ -105,17 +105,17 @@ def build_reports(
         ).fetchall()[0][0],
     }
     everyone = parameters | in_range(ALL_USERS)
-    materialize(con, "intermediate/int_month_end_scores", everyone)
-    materialize(con, "intermediate/int_previous_snapshots", parameters)
+    materialize(con, "marts/fct_month_end_scores", everyone)
+    materialize(con, "marts/fct_previous_snapshots", parameters)
     basis = _month_end_basis(con, parameters)
     staged: dict[str, str] = {}
     for name in SQL_REPORTS:
         staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
     # a year of month-ends of every user (1.5 GB of DuckDB's memory at 1M users): dropped before
     # the Polars steps, which need the memory; the stuck reports read it range by range
-    con.execute("drop table int_month_end_scores")
+    con.execute("drop table fct_month_end_scores")
     staged["report_score_drops"] = _score_drops(con, card, parameters)
-    con.execute("drop table int_previous_snapshots")
+    con.execute("drop table fct_previous_snapshots")
     staged.update(_stuck(con, settings, card, parameters, basis))
     checked = validate(con, settings, [card, *challengers], report_date, keep=True)
     for name, frame in frames(checked).items():
@@ -232,7 +232,7 @@ def _stuck(
 def _month_end_basis(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> str:
     """What the stuck reports of a date are computed from: the month-end snapshots of its window
     (each date with the run that wrote it), the window's length and sesame's version."""
-    sql = read_sql("intermediate/int_month_end_basis")
+    sql = read_sql("marts/fct_month_end_basis")
     rows = con.execute(sql, bind(sql, parameters)).fetchall()
     return f"sesame {__version__}; months {parameters['report_months']}; {rows[0][0] or ''}"
 
@@ -256,9 +256,7 @@ def _compute_stuck(
     )
     parts, latest_parts, sum_parts = [], [], []
     for user_range in user_ranges(con, ranges, report_date):
-        table = materialize(
-            con, "intermediate/int_month_end_scores", parameters | in_range(user_range)
-        )
+        table = materialize(con, "marts/fct_month_end_scores", parameters | in_range(user_range))
         month_ends = con.table(table).pl()
         con.execute(f"drop table {table}")
         parts.append(stuck_users(month_ends.lazy()).collect())

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from sesame.dates import is_month_end
 from sesame.settings import Settings
 from sesame.warehouse import snapshot_partition
 
@@ -48,10 +49,6 @@ DATED_TABLES = {
 }
 # Scores of refresh days with no snapshot of their own: read back 31 days at most
 REFRESH_TABLE = ("refresh_day_scores", "refresh_date")
-
-
-def is_month_end(day: date) -> bool:
-    return (day + timedelta(days=1)).day == 1
 
 
 def kept_in_database(day: date, latest: date, days: int) -> bool:

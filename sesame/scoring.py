@@ -23,7 +23,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import duckdb
 import polars as pl
 
 from sesame import incremental, rules
+from sesame.dates import previous_month_end
 from sesame.errors import CheckFailedError
 from sesame.settings import Settings
 from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
@@ -68,30 +69,6 @@ class DateResult:
     carried_from: date | None = None
 
 
-def month_ends_before(as_of: date, months: int) -> list[date]:
-    """The last days of the ``months`` calendar months before ``as_of``'s month, oldest first."""
-    ends = []
-    first_of_month = as_of.replace(day=1)
-    for _ in range(months):
-        end = first_of_month - timedelta(days=1)
-        ends.append(end)
-        first_of_month = end.replace(day=1)
-    return sorted(ends)
-
-
-def month_ends_between(start: date, end: date) -> list[date]:
-    """Every month-end from ``start`` to ``end`` inclusive."""
-    dates = []
-    current = start
-    while current <= end:
-        next_month = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-        month_end = next_month - timedelta(days=1)
-        if month_end <= end:
-            dates.append(month_end)
-        current = next_month
-    return dates
-
-
 def missing_dates(
     con: duckdb.DuckDBPyConnection, dates: list[date], model_version: str
 ) -> list[date]:
@@ -124,7 +101,7 @@ def lead_in_month_end(con: duckdb.DuckDBPyConnection, dates: list[date]) -> date
         "select count(*) from snapshot_dates where snapshot_date < $earliest",
         {"earliest": earliest},
     ).fetchall()
-    lead_in = month_ends_before(earliest, 1)[0]
+    lead_in = previous_month_end(earliest)
     if rows[0][0] or not has_users(con, lead_in):
         return None
     return lead_in

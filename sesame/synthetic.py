@@ -110,7 +110,6 @@ nothing is filtered: the files are those of a generation without ``as_of``.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import json
 import os
@@ -126,6 +125,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sesame.dates import add_months
 from sesame.schema import (
     ASSET_TYPES,
     EDUCATION_LEVELS,
@@ -417,12 +417,6 @@ class _Window:
         return np.searchsorted(self.month_start_day, day, side="right").astype(np.int64) - 1
 
 
-def _months_before(day: datetime.date, months: int) -> datetime.date:
-    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return datetime.date(year, month0 + 1, min(day.day, last))
-
-
 def _parse_shock(shock: str | None) -> datetime.date | None:
     if shock is None:
         return None
@@ -433,7 +427,7 @@ def _parse_shock(shock: str | None) -> datetime.date | None:
 
 def _window(end: datetime.date, months: int, shock: datetime.date | None = None) -> _Window:
     epoch = datetime.date(1970, 1, 1)
-    start = _months_before(end, months) + datetime.timedelta(days=1)
+    start = add_months(end, -months) + datetime.timedelta(days=1)
     start_day = (start - epoch).days
     end_day = (end - epoch).days
     first = np.datetime64(start, "M")
@@ -1586,7 +1580,7 @@ class _World:
             raise ValueError("chunk_users must be at least 1")
         if self.seed < 0:
             raise ValueError("seed must be non-negative")
-        start = _months_before(self.end, self.months) + datetime.timedelta(days=1)
+        start = add_months(self.end, -self.months) + datetime.timedelta(days=1)
         if not start <= self.as_of <= self.end:
             raise ValueError(
                 f"as_of {self.as_of} must be a day of the generated window, {start} .. {self.end}"

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from sesame.dates import previous_month_end
 from sesame.outcomes import latest_closed_month_end, materialize_outcomes, performance_end
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard, predicted_bad_rate_expr
@@ -69,11 +70,6 @@ def truth_files(input_dir: Path) -> list[str]:
     if single.is_file():
         return [str(single)]
     return sorted(str(path) for path in (root / "user_months").glob("*.parquet"))
-
-
-def previous_month_end(day: date) -> date:
-    """The last month-end before ``day``."""
-    return day.replace(day=1) - timedelta(days=1)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
+from sesame.dates import yesterday
 from sesame.display import OneLineFormatter, console, is_terminal, number, visible
 from sesame.errors import SesameError, UsageError
 from sesame.reason_codes import reason_text
@@ -223,7 +224,7 @@ def _settings(
 def _date(value: str | None, option: str, *, allow_today: bool = False) -> date:
     """A date option; ``allow_today`` for the commands that only read (explain, validate)."""
     if value is None:
-        return date.today() - timedelta(days=1)
+        return yesterday()
     if len(value) != 10:
         raise UsageError(f"{option} {value!r} is not a date of the form YYYY-MM-DD")
     try:
@@ -404,7 +405,7 @@ def backfill(
     verbose: VerboseOption = False,
 ) -> None:
     """Snapshots for past dates, point in time, oldest first."""
-    from sesame.scoring import month_ends_between
+    from sesame.dates import month_ends_between
 
     _log_progress(quiet, verbose)
     first, last = _date(start, "--start"), _date(end, "--end")

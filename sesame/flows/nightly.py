@@ -6,10 +6,9 @@ import logging
 import os
 import time
 import traceback
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -18,6 +17,7 @@ from prefect.runtime import flow_run
 
 from sesame import cluster
 from sesame.catalog import write_comments
+from sesame.dates import previous_day
 from sesame.flows import tasks
 from sesame.flows.prefect_env import stopping_signal
 from sesame.reports import report_folder
@@ -247,12 +247,6 @@ def settings_from(value: Settings | dict[str, Any] | None) -> Settings:
     if isinstance(value, Settings):
         return value
     return Settings(**(value or {}))
-
-
-def previous_day(timezone: str, now: datetime | None = None) -> date:
-    """The day before today in ``timezone``: the day a run after midnight scores."""
-    current = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone))
-    return current.date() - timedelta(days=1)
 
 
 @flow(name="sesame-backfill", flow_run_name="backfill {start} to {end}", validate_parameters=False)

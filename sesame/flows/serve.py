@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from prefect.schedules import Cron
 
+from sesame.dates import previous_day
 from sesame.errors import UsageError
-from sesame.flows.nightly import nightly_flow, previous_day
+from sesame.flows.nightly import nightly_flow
 from sesame.settings import Settings
 
 DEPLOYMENT_NAME = "nightly"

@@ -21,6 +21,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from sesame import recovery
+from sesame.dates import month_ends_before
 from sesame.errors import SesameError
 from sesame.freshness import TableFreshness, check_freshness, limits_from_settings
 from sesame.ingest import TableIngest, ingest_exports
@@ -36,7 +37,6 @@ from sesame.scoring import (
     has_users,
     lead_in_month_end,
     missing_dates,
-    month_ends_before,
     score_date,
     score_partition_to_parquet,
     stage_parts,

@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sesame.dates import month_ends_before
 from sesame.errors import ExportError, WarehouseBusyError
 from sesame.flows.nightly import backfill_flow, nightly_flow
-from sesame.scoring import month_ends_before
 from sesame.settings import Settings
 from sesame.warehouse import warehouse_lock
 from tests import pipeline

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from sesame.dates import add_months
 from sesame.outcomes import (
-    add_months,
     latest_closed_month_end,
     materialize_outcomes,
     performance_end,

@@ -27,6 +27,7 @@ import polars as pl
 import pytest
 
 from sesame import rules
+from sesame.dates import month_ends_between
 from sesame.ingest import ingest_exports
 from sesame.reports import (
     REPORT_TABLES,
@@ -36,7 +37,7 @@ from sesame.reports import (
     write_report_files,
 )
 from sesame.runs import new_run_id
-from sesame.scoring import month_ends_between, score_date
+from sesame.scoring import score_date
 from sesame.settings import Settings
 from sesame.transforms.scorecard import CARD_PARAMETERS, HAND_SET_SCORECARD, load_scorecard
 from sesame.warehouse import building, warehouse_lock

@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from sesame import rules
-from sesame.outcomes import add_months, performance_end
+from sesame.dates import add_months
+from sesame.outcomes import performance_end
 from sesame.reports import build_reports
 from sesame.settings import Settings
 from sesame.synthetic import generate_exports

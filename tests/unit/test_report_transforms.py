@@ -62,7 +62,7 @@ def month_end_scores(
     *,
     missing: dict[int, set[int]] | None = None,
 ) -> pl.LazyFrame:
-    """int_month_end_scores rows: each user's scores newest first; ``missing`` months_back of a
+    """fct_month_end_scores rows: each user's scores newest first; ``missing`` months_back of a
     user have no snapshot at all (a gap month)."""
     rows = []
     for user_id, scores in users.items():

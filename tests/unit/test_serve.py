@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from sesame.dates import previous_day
 from sesame.errors import UsageError
-from sesame.flows.nightly import previous_day
 from sesame.flows.serve import build_deployment, next_run
 from sesame.settings import Settings
 

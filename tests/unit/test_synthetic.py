@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sesame.dates import add_months
 from sesame.schema import TABLES, TABLES_BY_NAME
 from sesame.synthetic import SHOCK_DROP, generate_exports
 
@@ -571,8 +572,8 @@ def _outcomes(out: Path, snapshot: datetime.date) -> pl.DataFrame:
     Users registered after the snapshot or with a credit bill 90+ days past due at it are left
     out (as the contract excludes them); no generated repair is approvable for a 90+ bill.
     """
-    window_end = _add_months(snapshot, 9)
-    performance_end = _add_months(snapshot, 12)
+    window_end = add_months(snapshot, 9)
+    performance_end = add_months(snapshot, 12)
     credit = _read(out, "bills").filter(pl.col("product").is_in(CREDIT_PRODUCTS))
     already = (
         credit.filter(pl.col("due_date") < snapshot)
@@ -596,16 +597,10 @@ def _outcomes(out: Path, snapshot: datetime.date) -> pl.DataFrame:
     )
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return datetime.date(year, month0 + 1, min(day.day, last))
-
-
 def test_truth_has_one_row_per_user_and_month_end(exports: Path, risk: Path) -> None:
     for out, users, month_ends in [
         # the small fixture: 13 months up to 2026-11-17 hold the month-ends Oct 2025 .. Oct 2026
-        (exports, USERS, [_add_months(datetime.date(2025, 10, 31), i) for i in range(13)]),
+        (exports, USERS, [add_months(datetime.date(2025, 10, 31), i) for i in range(13)]),
         (risk, RISK_USERS, MONTH_ENDS),
     ]:
         truth = _truth(out)

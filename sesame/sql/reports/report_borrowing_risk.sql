@@ -9,7 +9,7 @@
 -- identity_churn      $churn_changes or more phone and address changes in the last
 --                     $profile_change_window_months months
 -- platform_violation  a risk event in the last $risk_event_lookback_months months
--- depends on: int_month_end_scores
+-- depends on: fct_month_end_scores
 -- parameters: $report_date, $borrowing_risk_min_score, $declining_months,
 -- $declining_min_points, $spree_applications, $spree_amount_cny, $recent_applications_days,
 -- $churn_changes, $profile_change_window_months, $risk_event_lookback_months
@@ -23,15 +23,15 @@ with high_scores as (
 
 recent_month_ends as (
     select
-        int_month_end_scores.user_id,
-        int_month_end_scores.months_back,
-        int_month_end_scores.score
-    from int_month_end_scores
+        fct_month_end_scores.user_id,
+        fct_month_end_scores.months_back,
+        fct_month_end_scores.score
+    from fct_month_end_scores
     inner join high_scores
-        on int_month_end_scores.user_id = high_scores.user_id
+        on fct_month_end_scores.user_id = high_scores.user_id
     where
-        int_month_end_scores.months_back <= $declining_months
-        and int_month_end_scores.score is not null
+        fct_month_end_scores.months_back <= $declining_months
+        and fct_month_end_scores.score is not null
 ),
 
 trend as (

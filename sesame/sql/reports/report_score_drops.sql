@@ -4,7 +4,7 @@
 -- The characteristics' point changes (which sum to the drop) are added by the Polars step
 -- (sesame/transforms/drops.py); this model finds the users, the dimensions that fell and the
 -- new events dated after the previous snapshot and up to the end of the report date.
--- depends on: int_previous_snapshots
+-- depends on: fct_previous_snapshots
 -- parameters: $report_date
 with today as (
     select
@@ -29,7 +29,7 @@ previous as (
         capacity,
         behavior,
         relationships
-    from int_previous_snapshots
+    from fct_previous_snapshots
 ),
 
 drops as (

@@ -3,7 +3,7 @@
 -- earlier snapshot; key (report_date, user_id). Users without an earlier snapshot are new,
 -- not changed, and are left out.
 -- (noqa RF02: `benefit` is a lambda's own variable, not a column.)
--- depends on: int_previous_snapshots
+-- depends on: fct_previous_snapshots
 -- parameters: $report_date
 with today as (
     select
@@ -22,7 +22,7 @@ previous as (
         score,
         tier,
         benefits
-    from int_previous_snapshots
+    from fct_previous_snapshots
 ),
 
 final as (

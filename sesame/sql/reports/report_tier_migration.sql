@@ -1,7 +1,7 @@
 -- report_tier_migration: the tier migration matrix since each user's previous snapshot.
 -- grain: one row per (previous_tier, tier) pair with at least one user; key
 -- (report_date, previous_tier, tier). Users without an earlier snapshot count as 'new'.
--- depends on: int_previous_snapshots
+-- depends on: fct_previous_snapshots
 -- parameters: $report_date
 with today as (
     select
@@ -15,7 +15,7 @@ previous as (
     select
         user_id,
         tier
-    from int_previous_snapshots
+    from fct_previous_snapshots
 ),
 
 final as (

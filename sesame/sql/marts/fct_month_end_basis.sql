@@ -1,11 +1,11 @@
--- int_month_end_basis: the month-end snapshots the stuck reports of a date read (those of
--- int_month_end_scores), each with the run that wrote it, as one text: two report dates with
+-- fct_month_end_basis: the month-end snapshots the stuck reports of a date read (those of
+-- fct_month_end_scores), each with the run that wrote it, as one text: two report dates with
 -- the same text have the same stuck reports.
 -- grain: one row
--- depends on: int_month_end_scores, snapshot_dates
+-- depends on: fct_month_end_scores, snapshot_dates
 with month_ends as (
     select distinct month_end
-    from int_month_end_scores
+    from fct_month_end_scores
 ),
 
 final as (

@@ -1,4 +1,4 @@
--- int_month_end_scores: each user's month-end snapshots up to a report date, newest first.
+-- fct_month_end_scores: each user's month-end snapshots up to a report date, newest first.
 -- grain: one row per (user_id, month_end) for the month-ends on or before $report_date within
 -- the last $report_months months; key (user_id, month_end)
 -- months_back is 0 for the latest month-end on or before the report date, 1 for the one before..

@@ -1,4 +1,4 @@
--- int_previous_snapshots: for each user snapshotted at the report date, their latest earlier
+-- fct_previous_snapshots: for each user snapshotted at the report date, their latest earlier
 -- snapshot (what "since the previous snapshot" compares against).
 -- grain: one row per user with a snapshot at $report_date and one before; key user_id
 -- Every registered user has a row at every snapshot date, so that is their row at the latest
