@@ -56,3 +56,16 @@ end;
 -- moved past it between the day before D (at_previous) and D (at_date). int_rescored_users.
 create or replace temp macro edge_passed(moment, at_previous, at_date) as
 moment >= at_previous and moment < at_date;
+
+-- When a negative record stops counting (contract section 2): a legal or financial record
+-- legal_financial_years after it was resolved, a life record life_years after; null (it keeps
+-- counting) while it is unresolved at at_end, the end of the date it is read at. The one home
+-- of the rule: int_negative_records_status, int_rescored_users, report_negative_records.
+create or replace temp macro record_counts_until(
+    category, resolved_at, at_end, life_years, legal_financial_years
+) as
+case
+    when resolved_at >= at_end then null
+    when category = 'life' then resolved_at + to_years(cast(life_years as integer))
+    else resolved_at + to_years(cast(legal_financial_years as integer))
+end;

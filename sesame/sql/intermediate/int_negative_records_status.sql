@@ -27,14 +27,13 @@ known_records as (
     select
         requests.snapshot_date,
         records.*,
-        case
-            when records.resolved_at >= day_end(requests.snapshot_date) then null
-            when records.category = 'life'
-                then records.resolved_at + to_years(cast($life_retention_years as integer))
-            else
-                records.resolved_at
-                + to_years(cast($legal_financial_retention_years as integer))
-        end as counts_until
+        record_counts_until(
+            records.category,
+            records.resolved_at,
+            day_end(requests.snapshot_date),
+            $life_retention_years,
+            $legal_financial_retention_years
+        ) as counts_until
     from requests
     inner join records
         on

@@ -245,17 +245,16 @@ retention_ended as (
     from stg_negative_records
     where
         user_id between $user_from and $user_to
-        and (
-            edge_passed(
-                resolved_at + to_years(cast($life_retention_years as integer)),
-                day_end(cast($previous_date as date)),
-                day_end(cast($snapshot_date as date))
-            )
-            or edge_passed(
-                resolved_at + to_years(cast($legal_financial_retention_years as integer)),
-                day_end(cast($previous_date as date)),
-                day_end(cast($snapshot_date as date))
-            )
+        and edge_passed(
+            record_counts_until(
+                category,
+                resolved_at,
+                day_end(cast($snapshot_date as date)),
+                $life_retention_years,
+                $legal_financial_retention_years
+            ),
+            day_end(cast($previous_date as date)),
+            day_end(cast($snapshot_date as date))
         )
 ),
 

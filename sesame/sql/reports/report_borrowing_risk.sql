@@ -9,7 +9,7 @@
 -- identity_churn      $churn_changes or more phone and address changes in the last
 --                     $profile_change_window_months months
 -- platform_violation  a risk event in the last $risk_event_lookback_months months
--- depends on: fct_month_end_scores
+-- depends on: fct_month_end_scores, dimension_aggregates (the published features)
 -- parameters: $report_date, $borrowing_risk_min_score, $declining_months,
 -- $declining_min_points, $spree_applications, $spree_amount_cny, $recent_applications_days,
 -- $churn_changes, $profile_change_window_months, $risk_event_lookback_months
@@ -71,19 +71,17 @@ applications as (
     group by high_scores.user_id
 ),
 
+-- the identity dimension's counts of the date (int_features_identity, the same window)
 churn as (
     select
         high_scores.user_id,
-        count(*) filter (where stg_profile_changes.field = 'phone') as phone_changes,
-        count(*) filter (where stg_profile_changes.field = 'address') as address_changes
+        dimension_aggregates.phone_changes,
+        dimension_aggregates.address_changes
     from high_scores
-    inner join stg_profile_changes
+    inner join dimension_aggregates
         on
-            high_scores.user_id = stg_profile_changes.user_id
-            and stg_profile_changes.changed_at < day_end($report_date)
-            and stg_profile_changes.changed_at
-            >= window_start(cast($report_date as date), $profile_change_window_months)
-    group by high_scores.user_id
+            high_scores.user_id = dimension_aggregates.user_id
+            and dimension_aggregates.snapshot_date = $report_date
 ),
 
 violations as (

@@ -19,12 +19,13 @@ records as (
         source,
         occurred_at,
         resolved_at,
-        case
-            when resolved_at >= day_end($report_date) then null
-            when category = 'life'
-                then resolved_at + to_years(cast($life_retention_years as integer))
-            else resolved_at + to_years(cast($legal_financial_retention_years as integer))
-        end as counts_until
+        record_counts_until(
+            category,
+            resolved_at,
+            day_end($report_date),
+            $life_retention_years,
+            $legal_financial_retention_years
+        ) as counts_until
     from stg_negative_records
     where not removed_on_appeal and occurred_at < day_end($report_date)
 ),
