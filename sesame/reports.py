@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from sesame import __version__, rules
 from sesame.scoring import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import bind, materialize, read_sql
+from sesame.sqlmodels import bind, define_view, materialize, read_sql
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
 from sesame.transforms.stuck import point_sums, stuck_factors, stuck_users
@@ -107,6 +107,7 @@ def build_reports(
     everyone = parameters | in_range(ALL_USERS)
     materialize(con, "marts/fct_month_end_scores", everyone)
     materialize(con, "marts/fct_previous_snapshots", parameters)
+    define_view(con, "marts/fct_user_events")
     basis = _month_end_basis(con, parameters)
     staged: dict[str, str] = {}
     for name in SQL_REPORTS:
@@ -116,6 +117,7 @@ def build_reports(
     con.execute("drop table fct_month_end_scores")
     staged["report_score_drops"] = _score_drops(con, card, parameters)
     con.execute("drop table fct_previous_snapshots")
+    con.execute("drop view fct_user_events")
     staged.update(_stuck(con, settings, card, parameters, basis))
     checked = validate(con, settings, [card, *challengers], report_date, keep=True)
     for name, frame in frames(checked).items():

@@ -56,6 +56,18 @@ def materialize(
     return target
 
 
+def define_view(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """Defines model ``name`` as a temporary view named after it and returns the name: for a
+    model its readers join to the few users they need (DuckDB pushes the join into the view's
+    scans, so nothing is computed for the others). A view binds no parameters."""
+    target = name.rsplit("/", 1)[-1]
+    sql = read_sql(name)
+    if parameters_of(sql):
+        raise ValueError(f"{name} takes parameters: a view cannot bind them; materialize it")
+    con.execute(f'create or replace temp view "{target}" as\n{sql}')
+    return target
+
+
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Runs a file of several parameterless statements (DDL, macros)."""
     con.execute(read_sql(name))

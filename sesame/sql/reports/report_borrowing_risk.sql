@@ -9,7 +9,8 @@
 -- identity_churn      $churn_changes or more phone and address changes in the last
 --                     $profile_change_window_months months
 -- platform_violation  a risk event in the last $risk_event_lookback_months months
--- depends on: fct_month_end_scores, dimension_aggregates (the published features)
+-- depends on: fct_month_end_scores, fct_user_events, dimension_aggregates (the published
+-- features)
 -- parameters: $report_date, $borrowing_risk_min_score, $declining_months,
 -- $declining_min_points, $spree_applications, $spree_amount_cny, $recent_applications_days,
 -- $churn_changes, $profile_change_window_months, $risk_event_lookback_months
@@ -60,13 +61,14 @@ applications as (
     select
         high_scores.user_id,
         count(*) as applications,
-        sum(stg_loan_applications.amount) as applied_cny
+        sum(fct_user_events.amount) as applied_cny
     from high_scores
-    inner join stg_loan_applications
+    inner join fct_user_events
         on
-            high_scores.user_id = stg_loan_applications.user_id
-            and stg_loan_applications.applied_at < day_end($report_date)
-            and stg_loan_applications.applied_at
+            high_scores.user_id = fct_user_events.user_id
+            and fct_user_events.event_kind = 'loan_application'
+            and fct_user_events.event_at < day_end($report_date)
+            and fct_user_events.event_at
             >= day_end($report_date) - to_days(cast($recent_applications_days as integer))
     group by high_scores.user_id
 ),
@@ -88,13 +90,14 @@ violations as (
     select
         high_scores.user_id,
         count(*) as risk_events,
-        list(distinct stg_risk_events.kind order by stg_risk_events.kind) as kinds
+        list(distinct fct_user_events.detail order by fct_user_events.detail) as kinds
     from high_scores
-    inner join stg_risk_events
+    inner join fct_user_events
         on
-            high_scores.user_id = stg_risk_events.user_id
-            and stg_risk_events.event_ts < day_end($report_date)
-            and stg_risk_events.event_ts
+            high_scores.user_id = fct_user_events.user_id
+            and fct_user_events.event_kind = 'risk_event'
+            and fct_user_events.event_at < day_end($report_date)
+            and fct_user_events.event_at
             >= window_start(cast($report_date as date), $risk_event_lookback_months)
     group by high_scores.user_id
 ),

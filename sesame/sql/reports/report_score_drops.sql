@@ -4,7 +4,7 @@
 -- The characteristics' point changes (which sum to the drop) are added by the Polars step
 -- (sesame/transforms/drops.py); this model finds the users, the dimensions that fell and the
 -- new events dated after the previous snapshot and up to the end of the report date.
--- depends on: fct_previous_snapshots
+-- depends on: fct_previous_snapshots, fct_user_events
 -- parameters: $report_date
 with today as (
     select
@@ -52,82 +52,28 @@ drops as (
     where today.score < previous.score
 ),
 
--- bills that went overdue in the period: due after the previous snapshot (or on its day) and
--- not paid in full by the end of their due date, as known at the report date
-new_overdue_bills as (
+-- the events dated after the previous snapshot and up to the end of the report date; an
+-- overdue bill is dated at the end of its due date (fct_user_events), so a bill due on the
+-- previous snapshot's day counts and one due on the report date does not yet
+new_events as (
     select
         drops.user_id,
-        list(stg_bills.bill_id order by stg_bills.bill_id) as bill_ids
+        list(fct_user_events.event_id order by fct_user_events.event_id)
+        filter (where fct_user_events.event_kind = 'overdue_bill') as bill_ids,
+        list(fct_user_events.event_id order by fct_user_events.event_id)
+        filter (where fct_user_events.event_kind = 'negative_record') as record_ids,
+        list(fct_user_events.event_id order by fct_user_events.event_id)
+        filter (where fct_user_events.event_kind = 'profile_change') as change_ids,
+        list(fct_user_events.event_id order by fct_user_events.event_id)
+        filter (where fct_user_events.event_kind = 'loan_application') as application_ids,
+        list(fct_user_events.event_id order by fct_user_events.event_id)
+        filter (where fct_user_events.event_kind = 'risk_event') as risk_event_ids
     from drops
-    inner join stg_bills
+    inner join fct_user_events
         on
-            drops.user_id = stg_bills.user_id
-            and drops.previous_date <= stg_bills.due_date
-            and stg_bills.due_date < cast($report_date as date)
-            and stg_bills.bill_id not in (
-                select repair_decisions.bill_id from repair_decisions
-                where repair_decisions.decision = 'approved'
-            )
-            and not coalesce(
-                stg_bills.paid_at < day_end(stg_bills.due_date)
-                and stg_bills.amount_paid >= stg_bills.amount_due,
-                false
-            )
-    group by drops.user_id
-),
-
-new_records as (
-    select
-        drops.user_id,
-        list(stg_negative_records.record_id order by stg_negative_records.record_id) as ids
-    from drops
-    inner join stg_negative_records
-        on
-            drops.user_id = stg_negative_records.user_id
-            and stg_negative_records.occurred_at >= day_end(drops.previous_date)
-            and stg_negative_records.occurred_at < day_end($report_date)
-            and not stg_negative_records.removed_on_appeal
-    group by drops.user_id
-),
-
-new_profile_changes as (
-    select
-        drops.user_id,
-        list(stg_profile_changes.change_id order by stg_profile_changes.change_id) as ids
-    from drops
-    inner join stg_profile_changes
-        on
-            drops.user_id = stg_profile_changes.user_id
-            and stg_profile_changes.changed_at >= day_end(drops.previous_date)
-            and stg_profile_changes.changed_at < day_end($report_date)
-    group by drops.user_id
-),
-
-new_applications as (
-    select
-        drops.user_id,
-        list(
-            stg_loan_applications.application_id order by stg_loan_applications.application_id
-        ) as ids
-    from drops
-    inner join stg_loan_applications
-        on
-            drops.user_id = stg_loan_applications.user_id
-            and stg_loan_applications.applied_at >= day_end(drops.previous_date)
-            and stg_loan_applications.applied_at < day_end($report_date)
-    group by drops.user_id
-),
-
-new_risk_events as (
-    select
-        drops.user_id,
-        list(stg_risk_events.event_id order by stg_risk_events.event_id) as ids
-    from drops
-    inner join stg_risk_events
-        on
-            drops.user_id = stg_risk_events.user_id
-            and stg_risk_events.event_ts >= day_end(drops.previous_date)
-            and stg_risk_events.event_ts < day_end($report_date)
+            drops.user_id = fct_user_events.user_id
+            and fct_user_events.event_at >= day_end(drops.previous_date)
+            and fct_user_events.event_at < day_end($report_date)
     group by drops.user_id
 ),
 
@@ -140,17 +86,13 @@ final as (
         cast(drops.score as integer) as score,
         cast(drops.score_drop as integer) as score_drop,
         cast(drops.dimensions_fell as varchar[]) as dimensions_fell,
-        cast(coalesce(new_overdue_bills.bill_ids, []) as bigint[]) as new_overdue_bill_ids,
-        cast(coalesce(new_records.ids, []) as bigint[]) as new_negative_record_ids,
-        cast(coalesce(new_profile_changes.ids, []) as bigint[]) as new_profile_change_ids,
-        cast(coalesce(new_applications.ids, []) as bigint[]) as new_loan_application_ids,
-        cast(coalesce(new_risk_events.ids, []) as bigint[]) as new_risk_event_ids
+        cast(coalesce(new_events.bill_ids, []) as bigint[]) as new_overdue_bill_ids,
+        cast(coalesce(new_events.record_ids, []) as bigint[]) as new_negative_record_ids,
+        cast(coalesce(new_events.change_ids, []) as bigint[]) as new_profile_change_ids,
+        cast(coalesce(new_events.application_ids, []) as bigint[]) as new_loan_application_ids,
+        cast(coalesce(new_events.risk_event_ids, []) as bigint[]) as new_risk_event_ids
     from drops
-    left join new_overdue_bills on drops.user_id = new_overdue_bills.user_id
-    left join new_records on drops.user_id = new_records.user_id
-    left join new_profile_changes on drops.user_id = new_profile_changes.user_id
-    left join new_applications on drops.user_id = new_applications.user_id
-    left join new_risk_events on drops.user_id = new_risk_events.user_id
+    left join new_events on drops.user_id = new_events.user_id
 )
 
 select * from final
