@@ -107,6 +107,7 @@ def build_reports(
     everyone = parameters | in_range(ALL_USERS)
     materialize(con, "marts/fct_month_end_scores", everyone)
     materialize(con, "marts/fct_previous_snapshots", parameters)
+    define_view(con, "marts/fct_negative_records")
     define_view(con, "marts/fct_user_events")
     basis = _month_end_basis(con, parameters)
     staged: dict[str, str] = {}
@@ -118,6 +119,7 @@ def build_reports(
     staged["report_score_drops"] = _score_drops(con, card, parameters)
     con.execute("drop table fct_previous_snapshots")
     con.execute("drop view fct_user_events")
+    con.execute("drop view fct_negative_records")
     staged.update(_stuck(con, settings, card, parameters, basis))
     checked = validate(con, settings, [card, *challengers], report_date, keep=True)
     for name, frame in frames(checked).items():

@@ -23,8 +23,8 @@ def _con() -> duckdb.DuckDBPyConnection:
     )
     con.execute("create table repair_decisions (bill_id bigint, decision varchar)")
     con.execute(
-        "create table stg_negative_records (record_id bigint, user_id bigint, "
-        "occurred_at timestamp, removed_on_appeal boolean)"
+        "create table stg_negative_records (record_id bigint, user_id bigint, category varchar, "
+        "source varchar, occurred_at timestamp, resolved_at timestamp, removed_on_appeal boolean)"
     )
     con.execute(
         "create table stg_profile_changes (change_id bigint, user_id bigint, changed_at timestamp)"
@@ -41,6 +41,7 @@ def _con() -> duckdb.DuckDBPyConnection:
 
 
 def _events(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    define_view(con, "marts/fct_negative_records")
     view = define_view(con, "marts/fct_user_events")
     return con.execute(
         f"select event_kind, event_id, user_id, event_at, amount, detail from {view} "
@@ -73,7 +74,8 @@ def test_records_changes_applications_and_risk_events_keep_their_own_time() -> N
     con = _con()
     at = datetime(2026, 5, 10, 8, 30)
     con.executemany(
-        "insert into stg_negative_records values (?, 7, ?, ?)", [(1, at, False), (2, at, True)]
+        "insert into stg_negative_records values (?, 7, 'financial', 'court', ?, null, ?)",
+        [(1, at, False), (2, at, True)],
     )
     con.execute("insert into stg_profile_changes values (3, 7, ?)", [at])
     con.execute("insert into stg_loan_applications values (4, 7, ?, 25000.5)", [at])

@@ -1,7 +1,6 @@
 """The SQL models' layers, read from their `from` and `join` clauses: no model reads a layer
 above its own, every table a model reads is a model's, a declared source or a frame the code
-registers, and reports reach past the marts only where listed below (a list that may only
-shrink: a new crossing fails, and so does a listed one that is gone)."""
+registers, and reports read only marts and sources (never staging or intermediates)."""
 
 from __future__ import annotations
 
@@ -26,10 +25,6 @@ SOURCES = {
 MADE_AS = {"score_requests": "intermediate"}  # intermediate/int_score_requests
 # Frames the Python code registers for one model: read at that model's own layer.
 FRAMES = {"scored_requests": "marts", "challenger_scored": "marts"}
-# Reports that read staging directly today (issue 16: their bases still to move into marts).
-KNOWN_REACH_PAST = {
-    ("report_negative_records", "stg_negative_records"),
-}
 NOT_TABLES = {"unnest", "read_parquet", "generate_series", "range", "lateral", "select"}
 
 
@@ -85,7 +80,7 @@ def test_no_model_reads_a_table_of_no_layer_or_a_layer_above_its_own() -> None:
             assert rank <= LAYERS[layer], f"{layer}/{name}.sql reads {table} ({read}): above it"
 
 
-def test_reports_reach_past_the_marts_only_where_listed() -> None:
+def test_reports_read_only_marts_and_sources() -> None:
     crossings = {
         (name, table)
         for (layer, name), tables in models().items()
@@ -93,5 +88,4 @@ def test_reports_reach_past_the_marts_only_where_listed() -> None:
         for table in tables
         if layer_of(table) in ("staging", "intermediate")
     }
-    assert crossings - KNOWN_REACH_PAST == set(), "a new report reads below the marts"
-    assert KNOWN_REACH_PAST - crossings == set(), "a listed crossing is gone: strike it"
+    assert crossings == set(), "a report reads below the marts: give it a mart to read"

@@ -3,7 +3,7 @@
 -- grain: one row per event; key (event_kind, event_id)
 -- event_kind        overdue_bill: a bill not paid in full by the end of its due date and not
 --                   repaired (an approved repair counts as paid on time), dated at that end;
---                   negative_record: a record not removed on appeal, at occurred_at;
+--                   negative_record: a record of fct_negative_records, at occurred_at;
 --                   profile_change, loan_application, risk_event: at their own time
 -- event_at          when the event happened: it counts at a date D when event_at < day_end(D)
 -- amount            a loan application's amount (CNY); null for the other kinds
@@ -35,8 +35,7 @@ negative_records as (
         occurred_at as event_at,
         null as amount,
         null as detail
-    from stg_negative_records
-    where not removed_on_appeal
+    from fct_negative_records
 ),
 
 profile_changes as (

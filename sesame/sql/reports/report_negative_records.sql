@@ -4,6 +4,7 @@
 -- status 'counting': occurred by the date, not removed on appeal, unresolved or resolved less
 -- than the retention ago (counts_until null while unresolved); 'expired': counts_until fell
 -- after the previous snapshot date and by the end of the report date.
+-- depends on: fct_negative_records
 -- parameters: $report_date, $legal_financial_retention_years, $life_retention_years
 with previous_date as (
     select max(snapshot_date) as snapshot_date
@@ -26,8 +27,8 @@ records as (
             $life_retention_years,
             $legal_financial_retention_years
         ) as counts_until
-    from stg_negative_records
-    where not removed_on_appeal and occurred_at < day_end($report_date)
+    from fct_negative_records
+    where occurred_at < day_end($report_date)
 ),
 
 classified as (
