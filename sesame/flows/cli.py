@@ -20,6 +20,7 @@ from rich.text import Text
 from sesame.dates import yesterday
 from sesame.display import OneLineFormatter, console, is_terminal, number, visible
 from sesame.errors import SesameError, UsageError
+from sesame.runs_text import print_reports, print_summary
 from sesame.settings import Settings
 
 app = typer.Typer(
@@ -240,66 +241,6 @@ def _date(value: str | None, option: str, *, allow_today: bool = False) -> date:
     return day
 
 
-def _print_summary(summary: Any, settings: Settings) -> None:
-    from sesame.transforms.tiers import TIER_NAMES
-
-    latest = summary.latest
-    out.print(f"[bold]sesame {summary.command}[/bold] run {summary.run_id}")
-    out.print(
-        f"ingested {summary.files_ingested} new file(s), {summary.rows_ingested:,} rows, "
-        f"{summary.rows_quarantined:,} quarantined"
-    )
-    if summary.dates:
-        days = ", ".join(d.snapshot_date.isoformat() for d in summary.dates)
-        out.print(f"scored {len(summary.dates)} date(s): {days}")
-        if summary.latest is not None and summary.latest.rescored is not None:
-            latest = summary.latest
-            out.print(
-                f"{latest.snapshot_date}: {latest.rescored:,} of {latest.users:,} users scored "
-                f"again; the others' rows carried from {latest.carried_from} unchanged "
-                "(--full scores all)"
-            )
-    if summary.empty_tables:
-        out.print(
-            Text(
-                "empty export folders (scored without them): " + ", ".join(summary.empty_tables),
-                style="yellow",
-            )
-        )
-    stale = [f for f in summary.freshness.values() if f.is_stale]
-    if stale:
-        out.print(
-            Text(
-                "published from stale exports (--allow-stale): "
-                + ", ".join(f"{f.table} latest {f.latest_event}" for f in stale),
-                style="yellow",
-            )
-        )
-    if latest is not None:
-        table = Table(title=f"Users by tier on {latest.snapshot_date}")
-        table.add_column("tier")
-        table.add_column("users", justify="right")
-        table.add_column("share", justify="right")
-        for tier in TIER_NAMES:
-            count = latest.tiers.get(tier, 0)
-            share = count / latest.users if latest.users else 0.0
-            table.add_row(tier, f"{count:,}", f"{share:.1%}")
-        out.print(table)
-        out.print(
-            f"{latest.users - latest.unscorable:,} users scored, {latest.unscorable:,} unscorable"
-        )
-    database = settings.database_path().resolve()
-    out.print(f"warehouse: {database}")
-    # paths that work from any directory: the commands of this environment, the warehouse's
-    bin_dir = Path(sys.executable).parent
-    out.print(
-        f'query it:  {bin_dir / "sesame"} sql "select tier, count(*) from score_snapshots '
-        f"where snapshot_date = '{summary.as_of}' group by tier\" --warehouse {database.parent}",
-        soft_wrap=True,
-    )
-    out.print(f"or:        {bin_dir / 'duckdb'} -readonly {database}", soft_wrap=True)
-
-
 def _cluster_options(workers: int | None, dask_address: str | None) -> dict[str, Any]:
     """The settings of ``--workers`` / ``--dask-address`` (over SESAME_WORKERS and
     SESAME_DASK_ADDRESS: an option given on the command line replaces both)."""
@@ -385,8 +326,8 @@ def nightly(
     )
     summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"), allow_stale=allow_stale)
     if not quiet:
-        _print_summary(summary, settings)
-        _print_reports(summary)
+        print_summary(out, summary, settings)
+        print_reports(out, summary)
 
 
 @app.command()
@@ -426,7 +367,7 @@ def backfill(
         "backfill", settings, start=first, end=last, dates=dates, allow_stale=allow_stale
     )
     if not quiet:
-        _print_summary(summary, settings)
+        print_summary(out, summary, settings)
 
 
 @app.command()
@@ -459,7 +400,7 @@ def report(
         )
     summary = _run_flow("report", settings, as_of=day)
     if not quiet:
-        _print_reports(summary)
+        print_reports(out, summary)
 
 
 @app.command()
@@ -485,22 +426,7 @@ def ingest(
         "ingest", settings, as_of=date.today(), accept_changed=list(accept_changed or [])
     )
     if not quiet:
-        _print_summary(summary, settings)
-
-
-def _print_reports(summary: Any) -> None:
-    if summary.reports is None:
-        return
-    table = Table(title=f"Reports for {summary.reports.report_date}")
-    table.add_column("report")
-    table.add_column("rows", justify="right")
-    for name, rows in summary.reports.rows.items():
-        table.add_row(name, f"{rows:,}")
-    out.print(table)
-    if summary.report_folder is not None:
-        out.print(f"files: {summary.report_folder}/ (CSV, Parquet; open index.html)")
-    for warning in summary.reports.warnings:
-        out.print(Text(f"validation warning: {warning}", style="yellow"))
+        print_summary(out, summary, settings)
 
 
 class Format(StrEnum):
@@ -1164,8 +1090,8 @@ def rebuild(
         )
     summary = _run_flow("rebuild", settings, as_of=dates[-1], dates=dates)
     if not quiet:
-        _print_summary(summary, settings)
-        _print_reports(summary)
+        print_summary(out, summary, settings)
+        print_reports(out, summary)
 
 
 def _cluster_phrase(settings: Settings) -> str:
