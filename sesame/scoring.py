@@ -34,7 +34,7 @@ from sesame import incremental, rules
 from sesame.dates import previous_month_end
 from sesame.errors import CheckFailedError
 from sesame.settings import Settings
-from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql
+from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
 from sesame.transforms.tiers import tier_tables
 from sesame.warehouse import ALIAS, PRIVATE_FILE, configure, ensure_private_dir, pause_point
@@ -523,44 +523,11 @@ def _replace_date(
 ) -> None:
     """Replaces one date's rows: re-running a date never duplicates anything."""
     incremental.consume_changes(con, snapshot_date)
-    con.execute("create table if not exists dimension_aggregates as from new_features limit 0")
-    on_date = {"snapshot_date": snapshot_date}
-    con.execute("delete from score_snapshots where snapshot_date = $snapshot_date", on_date)
-    con.execute("insert into score_snapshots by name from new_snapshots order by user_id")
-    con.execute("delete from dimension_aggregates where snapshot_date = $snapshot_date", on_date)
-    con.execute("insert into dimension_aggregates by name from new_features order by user_id")
-    # a snapshot of a day is what counts for it: refresh day scores of the day give way to it
-    con.execute(
-        "delete from refresh_day_scores "
-        "where refresh_date = $snapshot_date and model_version = $model_version",
-        on_date | {"model_version": model_version},
-    )
-    con.execute("insert into refresh_day_scores by name from new_refresh_day_scores")
-    # a challenger's rows of the date give way to the same challenger's new ones
-    con.execute(
-        "delete from challenger_snapshots where snapshot_date = $snapshot_date and model_version "
-        "in (select distinct model_version from new_challenger_snapshots)",
-        on_date,
-    )
-    con.execute(
-        "insert into challenger_snapshots by name from new_challenger_snapshots order by user_id"
-    )
     latest = con.execute("select max(decided_as_of) from repair_decisions").fetchall()[0][0]
-    if latest is None or snapshot_date >= latest:  # the table shows the latest date's decisions
-        con.execute("delete from repair_decisions")
-        con.execute("insert into repair_decisions by name from new_repairs order by request_id")
-    counts = con.execute(
-        "select count(*), count(*) filter (where score is null) from new_snapshots"
-    ).fetchall()[0]
-    con.execute("delete from snapshot_dates where snapshot_date = $snapshot_date", on_date)
-    con.execute(
-        "insert into snapshot_dates values "
-        "($snapshot_date, $model_version, $users, $unscorable, $run_id, current_localtimestamp())",
-        {
-            "snapshot_date": snapshot_date,
-            "model_version": model_version,
-            "users": counts[0],
-            "unscorable": counts[1],
-            "run_id": run_id,
-        },
-    )
+    parameters = {
+        "snapshot_date": snapshot_date,
+        "model_version": model_version,
+        "run_id": run_id,
+        "replace_repairs": latest is None or snapshot_date >= latest,
+    }
+    run_statements(con, "publish/replace_date", parameters)
