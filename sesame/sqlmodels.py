@@ -68,9 +68,7 @@ def define_view(con: duckdb.DuckDBPyConnection, name: str) -> str:
     return target
 
 
-def run_statements(
-    con: duckdb.DuckDBPyConnection, name: str, parameters: dict[str, Any]
-) -> None:
+def run_statements(con: duckdb.DuckDBPyConnection, name: str, parameters: dict[str, Any]) -> None:
     """Runs a file of several statements (each ending ``;`` at the end of a line) in order,
     each with the parameters it uses bound."""
     for statement in re.split(r";[ \t]*\n", read_sql(name) + "\n"):
