@@ -64,7 +64,7 @@ test-others: setup
 	$(BIN)/pytest -q tests $(addprefix --ignore=,$(PROCESS_TESTS))
 
 check: setup lint ## the inner loop: lint, then the unit and SQL tests without Prefect (about 4 minutes)
-	$(BIN)/pytest tests/unit tests/sql -m "not prefect" -q
+	$(BIN)/pytest tests/unit tests/models tests/sql -m "not prefect" -q
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check sesame tests benchmarks

@@ -5,6 +5,7 @@ registers, and reports read only marts and sources (never staging or intermediat
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sesame.sqlmodels import SQL_DIR
 
@@ -89,3 +90,13 @@ def test_reports_read_only_marts_and_sources() -> None:
         if layer_of(table) in ("staging", "intermediate")
     }
     assert crossings == set(), "a report reads below the marts: give it a mart to read"
+
+
+def test_every_intermediate_and_report_model_has_its_given_rows_tests() -> None:
+    tests = Path(__file__).parents[1] / "models"
+    untested = [
+        f"{layer}/{name}.sql"
+        for (layer, name) in models()
+        if layer in ("intermediate", "reports") and not (tests / f"test_{name}.py").exists()
+    ]
+    assert untested == [], f"add tests/models/test_<model>.py (given rows) for {untested}"

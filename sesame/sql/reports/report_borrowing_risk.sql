@@ -9,8 +9,8 @@
 -- identity_churn      $churn_changes or more phone and address changes in the last
 --                     $profile_change_window_months months
 -- platform_violation  a risk event in the last $risk_event_lookback_months months
--- depends on: fct_month_end_scores, fct_user_events, dimension_aggregates (the published
--- features)
+-- depends on: score_snapshots, fct_month_end_scores, fct_user_events, dimension_aggregates
+-- (the published features)
 -- parameters: $report_date, $borrowing_risk_min_score, $declining_months,
 -- $declining_min_points, $spree_applications, $spree_amount_cny, $recent_applications_days,
 -- $churn_changes, $profile_change_window_months, $risk_event_lookback_months

@@ -4,7 +4,7 @@
 -- status 'counting': occurred by the date, not removed on appeal, unresolved or resolved less
 -- than the retention ago (counts_until null while unresolved); 'expired': counts_until fell
 -- after the previous snapshot date and by the end of the report date.
--- depends on: fct_negative_records
+-- depends on: fct_negative_records, snapshot_dates (the previous snapshot date)
 -- parameters: $report_date, $legal_financial_retention_years, $life_retention_years
 with previous_date as (
     select max(snapshot_date) as snapshot_date

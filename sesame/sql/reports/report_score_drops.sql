@@ -4,7 +4,7 @@
 -- The characteristics' point changes (which sum to the drop) are added by the Polars step
 -- (sesame/transforms/drops.py); this model finds the users, the dimensions that fell and the
 -- new events dated after the previous snapshot and up to the end of the report date.
--- depends on: fct_previous_snapshots, fct_user_events
+-- depends on: score_snapshots, fct_previous_snapshots, fct_user_events
 -- parameters: $report_date
 with today as (
     select
