@@ -21,6 +21,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -118,6 +119,24 @@ def is_locked(settings: Settings) -> bool:
         return False
 
 
+@dataclass
+class _Build:
+    """A run's copy of the warehouse, from its copy to its publication."""
+
+    settings: Settings
+    root: Path
+    aside: Path
+    published: Path
+    moves: list[tuple[Path, Path]]
+    backup_label: str
+    con: duckdb.DuckDBPyConnection | None = None
+    step: str = "copy warehouse"  # what it was doing: said when it fails
+    audited: bool = False
+
+
+_BUILDS: dict[str, _Build] = {}  # by run id: being built, or audited and not yet published
+
+
 @contextlib.contextmanager
 def building(
     settings: Settings,
@@ -127,29 +146,39 @@ def building(
     *,
     fresh: bool = False,
     backup_label: str = "",
+    publish: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to a private copy of the warehouse, published when the block succeeds.
+    """A connection to a private copy of the warehouse, audited and published when the block
+    succeeds.
 
     The caller must hold ``warehouse_lock``. ``moves`` lists (aside, final) files and folders
     the block writes aside (Parquet copies, report folders): they move in place right after the
     database, under a journal, so a run killed in between is completed by the next run. On any
     exception the copy and the aside files are thrown away; the published warehouse is
-    untouched. Before publishing, every table of the copy is read once (DuckDB checks each
-    block's checksum), so a damaged block is never published again; the file it replaces is
-    kept as a backup (``settings.backups_kept``). ``fresh``: start from an empty database
-    instead of a copy (``sesame rebuild``); ``backup_label`` names the backup of the file it
-    replaces as one set aside by that command (kept until its user removes it). ``steps``
-    receives the seconds the copy, the verification and the publishing took.
+    untouched. The audit (``audit_copy``, which the block may call as its last step, else it
+    runs when the block ends) reads every table of the copy once (DuckDB checks each block's
+    checksum), so a damaged block is never published again. ``publish``: publish when the
+    block ends; with False the caller publishes with ``publish_copy`` once the block is over
+    (the flows do, as a step of their own). The file it replaces is kept as a backup
+    (``settings.backups_kept``). ``fresh``: start from an empty database instead of a copy
+    (``sesame rebuild``); ``backup_label`` names the backup of the file it replaces as one set
+    aside by that command (kept until its user removes it). ``steps`` receives the seconds the
+    copy took.
     """
     started = time.perf_counter()
-    moves = moves if moves is not None else []
     root = ensure_private_dir(settings.warehouse)
     temp_dir = ensure_private_dir(root / ".tmp")
     recover(settings)
-    published = settings.database_path()
-    aside = root / f"{ASIDE_PREFIX}{run_id}"
-    con: duckdb.DuckDBPyConnection | None = None
-    step = "copy warehouse"
+    build = _Build(
+        settings,
+        root,
+        root / f"{ASIDE_PREFIX}{run_id}",
+        settings.database_path(),
+        moves if moves is not None else [],
+        backup_label,
+    )
+    aside, published = build.aside, build.published
+    _BUILDS[run_id] = build
     try:
         if published.exists() and not fresh:
             shutil.copyfile(published, aside)
@@ -160,58 +189,91 @@ def building(
             )
         if steps is not None:
             steps["copy warehouse"] = round(time.perf_counter() - started, 3)
-        step = "open the warehouse copy"
-        con = duckdb.connect()
-        configure(con, settings, temp_dir)
-        attach_copy(con, aside)
-        run_script(con, "ddl/warehouse_tables")
-        _BUILDING[run_id] = con
-        step = "the run"
-        yield con
-        step = "checkpoint"
-        pause_point("checkpoint")
-        con.execute("checkpoint")
-        con.execute("use memory")
-        con.execute(f"detach {ALIAS}")
-        con.close()
-        step = "verify"
-        verified = time.perf_counter()
-        if settings.verify_before_publish:
-            verify_database(aside, shown_as=published, memory_limit=settings.memory_limit)
-            if steps is not None:
-                steps["verify"] = round(time.perf_counter() - verified, 3)
+        build.step = "open the warehouse copy"
+        build.con = duckdb.connect()
+        configure(build.con, settings, temp_dir)
+        attach_copy(build.con, aside)
+        run_script(build.con, "ddl/warehouse_tables")
+        _BUILDING[run_id] = build.con
+        build.step = "the run"
+        yield build.con
+        if not build.audited:
+            audit_copy(run_id)
     except BaseException as error:
-        if con is not None:
-            con.close()
+        _BUILDS.pop(run_id, None)
+        if build.con is not None:
+            build.con.close()
             # the error's traceback keeps this frame, and with it any local: no connection in
             # it, or DuckDB's bindings report it as leaked when the interpreter exits
-            con = None
+            build.con = None
         aside.unlink(missing_ok=True)
         Path(f"{aside}.wal").unlink(missing_ok=True)
-        for temporary, _ in moves:
+        for temporary, _ in build.moves:
             _remove(temporary)
         # frames below hold the connection and the orchestrator keeps the error: free them,
         # or DuckDB's bindings report the connection as leaked when the interpreter exits
         traceback.clear_frames(error.__traceback__)
-        explained = _explain(error, step, aside, published)
+        explained = _explain(error, build.step, aside, published)
         if explained is None:
             raise
         raise explained from None
     finally:
         _BUILDING.pop(run_id, None)
-    started = time.perf_counter()
+    if publish:
+        publish_copy(run_id)
+
+
+def audit_copy(run_id: str) -> None:
+    """Ends the writes to run ``run_id``'s copy (a checkpoint, its connection closed) and
+    reads every table of it once (``verify_database``, when ``settings.verify_before_publish``),
+    so that a damaged block stops the run before anything is published. Called inside
+    ``building``'s block, whose failure throws the copy away."""
+    build = _BUILDS.get(run_id)
+    if build is None or build.con is None:
+        raise SesameError(f"run {run_id} has no open warehouse copy to audit")
+    build.step = "checkpoint"
+    pause_point("checkpoint")
+    build.con.execute("checkpoint")
+    build.con.execute("use memory")
+    build.con.execute(f"detach {ALIAS}")
+    build.con.close()
+    build.con = None
+    _BUILDING.pop(run_id, None)
+    build.step = "verify"
+    if build.settings.verify_before_publish:
+        verify_database(
+            build.aside, shown_as=build.published, memory_limit=build.settings.memory_limit
+        )
+    build.audited = True
+
+
+def publish_copy(run_id: str) -> None:
+    """Publishes run ``run_id``'s audited copy: the file it replaces kept as a backup, the copy
+    renamed over it, the aside files moved in place (``_publish``, under a journal). Called
+    once ``building``'s block has ended without an error."""
+    build = _BUILDS.get(run_id)
+    if build is None or not build.audited:
+        raise SesameError(f"run {run_id} has no audited warehouse copy to publish")
+    del _BUILDS[run_id]
+    aside = build.aside
     try:
         os.chmod(aside, PRIVATE_FILE)
         _fsync(aside)
-        _publish(root, run_id, aside, published, moves, settings.backups_kept, backup_label)
+        _publish(
+            build.root,
+            run_id,
+            aside,
+            build.published,
+            build.moves,
+            build.settings.backups_kept,
+            build.backup_label,
+        )
     except OSError as error:
         full = no_room(error)
         if full is None or not aside.exists():
             raise
         aside.unlink(missing_ok=True)
         raise DiskFullError("publish", full[0], full[1]) from None
-    if steps is not None:
-        steps["publish"] = round(time.perf_counter() - started, 3)
 
 
 # DuckDB's words for a file that fails its checksums or ends early

@@ -106,6 +106,7 @@ def _run_steps(
                 moves,
                 fresh=rebuilding,
                 backup_label="-before-rebuild" if rebuilding else "",
+                publish=False,
             ):
                 if rebuilding:
                     tasks.carry_runs(run_id, settings)
@@ -151,6 +152,10 @@ def _run_steps(
                 if missing:  # a table or column the catalog does not describe yet
                     log.warning("sesame/catalog.toml lacks %s", ", ".join(missing))
                 summary.record(building_connection(run_id))
+                with summary.step("audit", settings):
+                    tasks.audit(run_id)
+            with summary.step("publish", settings):
+                tasks.publish(run_id)
         except BaseException as error:
             summary.finished_at = datetime.now()
             stopped_by = stopping_signal(error)  # SIGINT, SIGTERM, or None

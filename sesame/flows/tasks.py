@@ -43,7 +43,13 @@ from sesame.scoring import (
 )
 from sesame.settings import Settings
 from sesame.transforms.scorecard import Scorecard
-from sesame.warehouse import building_connection, no_room, write_snapshot_partitions
+from sesame.warehouse import (
+    audit_copy,
+    building_connection,
+    no_room,
+    publish_copy,
+    write_snapshot_partitions,
+)
 
 IO_RETRY_DELAYS = [2.0, 10.0]  # seconds before the first and later retries
 
@@ -161,6 +167,21 @@ def keep_history(run_id: str, settings: Settings, written: list[date]) -> list[d
     """Removes from the copy the daily dates older than the database keeps (their Parquet
     copies keep them), after the reports have read the day before."""
     return prune_history(building_connection(run_id), settings, written)
+
+
+@task(name="audit the copy", cache_policy=NO_CACHE)
+def audit(run_id: str) -> None:
+    """Ends the writes to the run's copy and reads every table of it once: a damaged block
+    stops the run here, before anything is published (the data checks ran as each date was
+    scored: sql/checks)."""
+    audit_copy(run_id)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(run_id: str) -> None:
+    """Publishes the audited copy in one rename, then moves the Parquet copies and report
+    folders in place, under a journal (never retried: a failure is recovered by the next run)."""
+    publish_copy(run_id)
 
 
 @task(name="build reports", task_run_name="reports {report_date}", cache_policy=NO_CACHE)
