@@ -9,7 +9,8 @@
 -- weighted_overdue_days     overdue_days + $deliberate_default_weight x deliberate_default_days
 -- credit_repaid_bills       huabei/jiebei bills due in the behaviour window and paid in full
 -- card_repaid_bills         credit card bills due in the behaviour window and paid in full
--- history_months            whole months since registration
+-- history_months            calendar months from the registration month to the date's (month
+--                           boundaries passed: date_diff('month'), so it moves on the 1st)
 -- negative_legal/financial/life_records  negative records counting at the date, per category
 -- parameters: $overdue_lookback_months, $behaviour_window_months, $deliberate_default_weight
 with requests as (

@@ -17,12 +17,13 @@
 --   unpaid_bill    a bill of theirs is due by D and was not paid in full by the end of P: its
 --                  days past due grow;
 --   refresh_day    their latest score refresh day moved (D is their refresh day);
---   history_month  their whole months since registration changed;
+--   history_month  their calendar months since registration changed (only on the 1st: a night
+--                  in a new month is full anyway);
 --   friend_score   a friend's published score at P differs from the one before P (the friends'
 --                  mean at D reads P's; at P it read the snapshot before, $before_previous_date).
 -- Month-based windows (the income window, whole months) move only on the 1st: a night in a new
 -- month is always full. tests/sql/test_incremental.py holds 60 random nights against full ones.
--- parameters: $snapshot_date, $previous_date, $before_previous_date, $model_version,
+-- parameters: $snapshot_date, $previous_date, $before_previous_date,
 -- $user_from, $user_to, the card's windows, the contract's retention years
 -- every timestamp and date column of every export, with the windows that read it (the feature
 -- models': the behaviour window reads transactions and bills, the overdue lookback bills' due
