@@ -288,30 +288,9 @@ def _compute_stuck(
     con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)
     try:
-        con.execute(
-            "create or replace temp table new_report_stuck_users as select "
-            "cast($d as date) as report_date, cast(user_id as bigint) as user_id, "
-            "cast(months_without_rise as integer) as months_without_rise, "
-            "cast(month_end_then as date) as month_end_then, "
-            "cast(score_then as integer) as score_then, cast(month_end as date) as month_end, "
-            "cast(score as integer) as score, cast(fell_in_between as boolean) as fell_in_between, "
-            "cast(lowest_in_between as integer) as lowest_in_between, "
-            "cast(factors as varchar[]) as factors "
-            "from stuck_users_frame order by months_without_rise desc, user_id",
-            {"d": report_date},
-        )
-        con.execute(
-            "create or replace temp table new_report_stuck_factors as select "
-            "cast($d as date) as report_date, cast(factor as varchar) as factor, "
-            "cast(stuck_users as bigint) as stuck_users, "
-            "cast(share_stuck as double) as share_stuck, "
-            "cast(share_others as double) as share_others, cast(lift as double) as lift, "
-            "cast(points_lost_stuck as double) as points_lost_stuck, "
-            "cast(points_lost_others as double) as points_lost_others, "
-            "cast(points_gap as double) as points_gap "
-            "from stuck_factors_frame",
-            {"d": report_date},
-        )
+        on_date = {"report_date": report_date}
+        materialize(con, "reports/report_stuck_users", on_date, table="new_report_stuck_users")
+        materialize(con, "reports/report_stuck_factors", on_date, table="new_report_stuck_factors")
     finally:
         con.unregister("stuck_users_frame")
         con.unregister("stuck_factors_frame")

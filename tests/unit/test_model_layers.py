@@ -25,7 +25,12 @@ SOURCES = {
 # Tables a model's materialization names otherwise, by the model that makes them.
 MADE_AS = {"score_requests": "intermediate"}  # intermediate/int_score_requests
 # Frames the Python code registers for one model: read at that model's own layer.
-FRAMES = {"scored_requests": "marts", "challenger_scored": "marts"}
+FRAMES = {
+    "scored_requests": "marts",
+    "challenger_scored": "marts",
+    "stuck_users_frame": "reports",
+    "stuck_factors_frame": "reports",
+}
 NOT_TABLES = {"unnest", "read_parquet", "generate_series", "range", "lateral", "select"}
 
 
