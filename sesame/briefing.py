@@ -18,31 +18,27 @@ from sesame import __version__, rules
 from sesame.display import visible
 from sesame.reason_codes import reason_text
 from sesame.settings import Settings
+from sesame.sqlmodels import bind, read_sql
 from sesame.transforms.tiers import TIER_NAMES
 
 TOP_ROWS = 15  # rows shown per table on the page; the files hold them all
 TIER_ORDER = ("new", *reversed(TIER_NAMES[:-1]), "unscorable")
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[dict[str, Any]]:
-    return con.sql(sql, params=params).pl().to_dicts()
+def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of the page's query ``sql/briefing/<name>.sql``, its parameters bound."""
+    sql = read_sql(f"briefing/{name}")
+    return con.sql(sql, params=bind(sql, params)).pl().to_dicts()
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> dict[str, Any]:
-    rows = _rows(con, sql, **params)
+def _one(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> dict[str, Any]:
+    rows = _rows(con, name, **params)
     return rows[0] if rows else {}
 
 
 def _headline(con: duckdb.DuckDBPyConnection, day: date | None) -> dict[str, Any]:
     """Users, scored, unscorable and mean score of the snapshot of ``day``."""
-    return _one(
-        con,
-        "select count(*) as users, count(score) as scored, "
-        "count(*) - count(score) as unscorable, avg(score) as mean_score, "
-        "count(*) filter (where tier = 'excellent') as excellent "
-        "from score_snapshots where snapshot_date = $d",
-        d=day,
-    )
+    return _one(con, "headline", d=day)
 
 
 def briefing_context(
@@ -50,128 +46,32 @@ def briefing_context(
 ) -> dict[str, Any]:
     """Every number and row the page shows, from the warehouse's tables."""
     d = report_date
-    champion = con.sql(
-        "select model_version from snapshot_dates where snapshot_date = $d", params={"d": d}
-    ).fetchall()
-    champion_version = champion[0][0] if champion else ""
+    champion_version = _one(con, "champion", d=d).get("model_version", "")
     headline = _headline(con, d)
     # the previous snapshot date of the champion, and the headline as it stood then
-    previous = con.sql(
-        "select max(snapshot_date) from snapshot_dates where snapshot_date < $d "
-        "and model_version = $champion",
-        params={"d": d, "champion": champion_version},
-    ).fetchall()[0][0]
+    previous = _one(con, "previous_date", d=d, champion=champion_version)["previous_date"]
     before = _headline(con, previous)
-    movement = _one(
-        con,
-        "select count(*) filter (where now.score > earlier.score) as rose, "
-        "count(*) filter (where now.score < earlier.score) as fell, "
-        "count(*) filter (where now.score = earlier.score) as unchanged, "
-        "count(*) filter (where earlier.score is null) as newly_scored "
-        "from (select user_id, score from score_snapshots "
-        "      where snapshot_date = $d and score is not null) as now "
-        "left join (select user_id, score from score_snapshots "
-        "      where snapshot_date = $p and score is not null) as earlier "
-        "on now.user_id = earlier.user_id",
-        d=d,
-        p=previous,
-    )
+    movement = _one(con, "movement", d=d, p=previous)
     quality = _data_quality(con, settings, d, champion_version)
     trend = _month_end_trend(con, d, champion_version)
-    counts = _one(
-        con,
-        "select "
-        "(select count(*) from report_score_drops where report_date = $d) as drops, "
-        "(select count(*) from report_score_drops where report_date = $d and "
-        "  len(new_overdue_bill_ids) + len(new_negative_record_ids) "
-        "  + len(new_profile_change_ids) + len(new_loan_application_ids) "
-        "  + len(new_risk_event_ids) = 0) as drops_without_events, "
-        "(select count(*) from report_stuck_users where report_date = $d) as stuck, "
-        "(select count(*) from report_tier_changes where report_date = $d) as tier_changes, "
-        "(select count(*) from report_tier_changes where report_date = $d "
-        "  and score > previous_score) as tier_ups, "
-        "(select count(*) from report_borrowing_risk where report_date = $d) as borrowing_risk, "
-        "(select count(*) from report_negative_records where report_date = $d "
-        "  and status = 'counting') as records_counting, "
-        "(select count(*) from report_negative_records where report_date = $d "
-        "  and status = 'expired') as records_expired, "
-        "(select count(*) from repair_decisions where decision = 'approved') as repairs_approved, "
-        "(select count(*) from repair_decisions where decision = 'rejected') as repairs_rejected",
-        d=d,
-    )
-    distribution = _rows(
-        con,
-        "select band_lower, band_upper, users, share, baseline_users, baseline_share "
-        "from report_score_distribution where report_date = $d order by band_lower",
-        d=d,
-    )
-    migration = _rows(
-        con,
-        "select previous_tier, tier, users from report_tier_migration where report_date = $d",
-        d=d,
-    )
+    counts = _one(con, "counts", d=d)
+    distribution = _rows(con, "distribution", d=d)
+    migration = _rows(con, "migration", d=d)
     cells = {(row["previous_tier"], row["tier"]): row["users"] for row in migration}
     present = {t for pair in cells for t in pair}
     tiers = [t for t in TIER_ORDER if t in present]
-    drop_causes = _rows(
-        con,
-        "select change.reason_code as cause, count(distinct user_id) as users, "
-        "-sum(change.points_change) as points_lost "
-        "from (select user_id, unnest(point_changes) as change from report_score_drops "
-        "      where report_date = $d) "
-        "where change.points_change < 0 group by all order by points_lost desc",
-        d=d,
-    )
+    drop_causes = _rows(con, "drop_causes", d=d)
     for row in drop_causes:
         row["text"] = reason_text(row["cause"])
-    stuck_factors = _rows(
-        con,
-        "select factor, stuck_users, share_stuck, share_others, lift, points_lost_stuck, "
-        "points_lost_others, points_gap from report_stuck_factors "
-        "where report_date = $d and coalesce(points_gap, lift, 0) > 0 "
-        "order by points_gap desc nulls last, lift desc nulls last, share_stuck desc",
-        d=d,
-    )
+    stuck_factors = _rows(con, "stuck_factors", d=d)
     for row in stuck_factors:
         row["text"] = reason_text(row["factor"])
-    flags = _rows(
-        con,
-        "select flag, count(*) as users from (select unnest(flags) as flag "
-        "from report_borrowing_risk where report_date = $d) group by flag order by users desc",
-        d=d,
-    )
-    population = _rows(
-        con,
-        "select measure, baseline_date, mean, baseline_mean, psi, band, share_unscorable, "
-        "baseline_share_unscorable from report_population where report_date = $d "
-        "order by case measure when 'score' then 0 else 1 end, measure",
-        d=d,
-    )
+    flags = _rows(con, "flags", d=d)
+    population = _rows(con, "population", d=d)
     validation: dict[str, Any] = {
-        "models": _rows(
-            con,
-            "select model_version, snapshot_date, status, users, bads, indeterminate, bad_rate, "
-            "auc, gini, ks, gini_low, gini_high, oracle_gini, psi_vs_snapshot, warnings, "
-            "cap_curve from report_model_performance where report_date = $d "
-            "order by model_version <> $champion, model_version",
-            d=d,
-            champion=champion_version,
-        ),
-        "bands": _rows(
-            con,
-            "select model_version, band_low, users, bads, bad_rate, predicted_bad_rate "
-            "from report_score_bands where report_date = $d order by model_version, band_low",
-            d=d,
-        ),
-        "stability": _rows(
-            con,
-            "select characteristic, csi_vs_snapshot, csi_vs_previous_month_end "
-            "from report_characteristic_stability where report_date = $d "
-            "and model_version = $champion "
-            "order by csi_vs_snapshot desc nulls last, characteristic limit 8",
-            d=d,
-            champion=champion_version,
-        ),
+        "models": _rows(con, "model_performance", d=d, champion=champion_version),
+        "bands": _rows(con, "score_bands", d=d),
+        "stability": _rows(con, "stability", d=d, champion=champion_version),
     }
     champion_bands = [
         band for band in validation["bands"] if band["model_version"] == champion_version
@@ -185,49 +85,11 @@ def briefing_context(
     tables = {
         "drops": _drops(con, d, with_events=True),
         "drops_without_events": _drops(con, d, with_events=False),
-        "stuck": _rows(
-            con,
-            "select user_id, months_without_rise, month_end_then, score_then, score, "
-            "fell_in_between, factors "
-            "from report_stuck_users where report_date = $d "
-            "order by months_without_rise desc, user_id limit $n",
-            d=d,
-            n=TOP_ROWS,
-        ),
-        "tier_changes": _rows(
-            con,
-            "select user_id, previous_tier, tier, previous_score, score, "
-            "array_to_string(benefits_gained, ', ') as benefits_gained, "
-            "array_to_string(benefits_lost, ', ') as benefits_lost "
-            "from report_tier_changes where report_date = $d "
-            "order by len(benefits_lost) desc, abs(score - previous_score) desc, user_id "
-            "limit $n",
-            d=d,
-            n=TOP_ROWS,
-        ),
-        "borrowing": _rows(
-            con,
-            "select user_id, score, array_to_string(flags, ', ') as flags, "
-            "array_to_string(triggers, '; ') as triggers "
-            "from report_borrowing_risk where report_date = $d "
-            "order by len(flags) desc, score desc, user_id limit $n",
-            d=d,
-            n=TOP_ROWS,
-        ),
-        "records": _rows(
-            con,
-            "select record_id, user_id, category, source, status, occurred_at, resolved_at, "
-            "counts_until "
-            "from report_negative_records where report_date = $d "
-            "order by occurred_at desc, record_id desc limit $n",  # newest first
-            d=d,
-            n=TOP_ROWS,
-        ),
-        "repairs": _rows(
-            con,
-            "select rule, decision, count(*) as requests from repair_decisions "
-            "group by all order by requests desc",
-        ),
+        "stuck": _rows(con, "top_stuck", d=d, n=TOP_ROWS),
+        "tier_changes": _rows(con, "top_tier_changes", d=d, n=TOP_ROWS),
+        "borrowing": _rows(con, "top_borrowing", d=d, n=TOP_ROWS),
+        "records": _rows(con, "top_records", d=d, n=TOP_ROWS),  # newest first
+        "repairs": _rows(con, "repair_rules"),
     }
     for row in tables["stuck"]:
         row["factors"] = _coded(row["factors"])
@@ -270,20 +132,7 @@ def briefing_context(
 def _drops(con: duckdb.DuckDBPyConnection, d: date, *, with_events: bool) -> list[dict[str, Any]]:
     """The largest drops after new events, or with none (windows moving past older events),
     each cause with its plain-language text."""
-    rows = _rows(
-        con,
-        "select user_id, previous_date, previous_score, score, score_drop, "
-        "array_to_string(dimensions_fell, ', ') as dimensions_fell, causes, new_events "
-        "from (select *, len(new_overdue_bill_ids) + len(new_negative_record_ids) "
-        "      + len(new_profile_change_ids) + len(new_loan_application_ids) "
-        "      + len(new_risk_event_ids) as new_events "
-        "      from report_score_drops where report_date = $d) "
-        "where (new_events > 0) = $with_events "
-        "order by score_drop desc, user_id limit $n",
-        d=d,
-        with_events=with_events,
-        n=TOP_ROWS,
-    )
+    rows = _rows(con, "top_drops", d=d, with_events=with_events, n=TOP_ROWS)
     for row in rows:
         row["causes"] = _coded(row["causes"])
     return rows
@@ -304,17 +153,19 @@ def _month_end_trend(
     shares = ", ".join(
         f"count(*) filter (where tier = '{tier}') / count(*) as {tier}" for tier in TIER_NAMES
     )  # the tier names are the contract's constants
-    return _rows(
-        con,
-        f"select snapshot_date, avg(score) as mean_score, {shares} from score_snapshots "
-        "where snapshot_date in (select snapshot_date from snapshot_dates "
-        "  where snapshot_date <= $d and model_version = $champion "
-        "  and snapshot_date = last_day(snapshot_date) "
-        "  order by snapshot_date desc limit $months) "
-        "group by snapshot_date order by snapshot_date",
-        d=d,
-        champion=champion,
-        months=TREND_MONTHS,
+    # built here, not in sql/briefing: its columns are the tiers' names
+    return (
+        con.sql(
+            f"select snapshot_date, avg(score) as mean_score, {shares} from score_snapshots "
+            "where snapshot_date in (select snapshot_date from snapshot_dates "
+            "  where snapshot_date <= $d and model_version = $champion "
+            "  and snapshot_date = last_day(snapshot_date) "
+            "  order by snapshot_date desc limit $months) "
+            "group by snapshot_date order by snapshot_date",
+            params={"d": d, "champion": champion, "months": TREND_MONTHS},
+        )
+        .pl()
+        .to_dicts()
     )
 
 
@@ -324,26 +175,9 @@ def _data_quality(
     """The run that scored D, what it read and quarantined, and each export's freshness."""
     from sesame.freshness import check_freshness, limits_from_settings
 
-    run = con.sql(
-        "select run_id from snapshot_dates where snapshot_date = $d and model_version = $m",
-        params={"d": d, "m": champion},
-    ).fetchall()
-    run_id = run[0][0] if run else None
-    inputs = _one(
-        con,
-        "select count(*) as files, coalesce(sum(rows_read), 0) as rows_read, "
-        "coalesce(sum(rows_quarantined), 0) as rows_quarantined, "
-        "(select count(*) from ingested_files) as files_all, "
-        "(select count(*) from quarantine) as quarantined_all "
-        "from ingested_files where run_id = $r",
-        r=run_id,
-    )
-    quarantined = _rows(
-        con,
-        "select table_name, reason, count(*) as rows_ from quarantine where run_id = $r "
-        "group by all order by rows_ desc, table_name limit 10",
-        r=run_id,
-    )
+    run_id = _one(con, "run_of_date", d=d, m=champion).get("run_id")
+    inputs = _one(con, "inputs", r=run_id)
+    quarantined = _rows(con, "quarantined", r=run_id)
     freshness = check_freshness(con, d, limits_from_settings(settings), allow_stale=True)
     return {
         "run_id": run_id,

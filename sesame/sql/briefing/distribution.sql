@@ -1,0 +1,12 @@
+-- distribution: the score bands of the date against the baseline.
+-- parameters: $d
+select
+    band_lower,
+    band_upper,
+    users,
+    share,
+    baseline_users,
+    baseline_share
+from report_score_distribution
+where report_date = $d
+order by band_lower

@@ -1,0 +1,14 @@
+-- flags: users per borrowing-risk flag.
+-- parameters: $d
+with flags as (
+    select unnest(flags) as flag
+    from report_borrowing_risk
+    where report_date = $d
+)
+
+select
+    flag,
+    count(*) as users
+from flags
+group by flag
+order by users desc

@@ -1,0 +1,12 @@
+-- score_bands: bad rate by score band, observed and predicted, per model.
+-- parameters: $d
+select
+    model_version,
+    band_low,
+    users,
+    bads,
+    bad_rate,
+    predicted_bad_rate
+from report_score_bands
+where report_date = $d
+order by model_version, band_low

@@ -1,0 +1,10 @@
+-- stability: the champion's characteristics that moved most.
+-- parameters: $d, $champion
+select
+    characteristic,
+    csi_vs_snapshot,
+    csi_vs_previous_month_end
+from report_characteristic_stability
+where report_date = $d and model_version = $champion
+order by csi_vs_snapshot desc nulls last, characteristic asc
+limit 8

@@ -1,0 +1,14 @@
+-- stuck_factors: the factors that hold stuck users back more than the others.
+-- parameters: $d
+select
+    factor,
+    stuck_users,
+    share_stuck,
+    share_others,
+    lift,
+    points_lost_stuck,
+    points_lost_others,
+    points_gap
+from report_stuck_factors
+where report_date = $d and coalesce(points_gap, lift, 0) > 0
+order by points_gap desc nulls last, lift desc nulls last, share_stuck desc
