@@ -434,6 +434,20 @@ def test_every_score_drop_splits_exactly_into_point_changes(history: History) ->
         assert row["dimensions_fell"] == fell, user
 
 
+def test_score_drops_taken_two_users_at_a_time_are_the_drops_taken_at_once(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the point changes are computed in ranges of users (bounded memory): with ranges of two
+    # users, the report is the same, row for row
+    copy = Settings(warehouse=tmp_path / "warehouse", input=history.settings.input)
+    shutil.copytree(history.settings.warehouse, copy.warehouse)
+    monkeypatch.setattr("sesame.reports.DROPS_USERS_PER_RANGE", 2)
+    run_with_reports(copy, [], [D])
+    at_once, one_by_one = drops(history), report(copy, "report_score_drops")
+    assert len(at_once) > 3  # several ranges
+    assert one_by_one == at_once
+
+
 # ------------------------------------------------------------------------------ stuck users
 
 
