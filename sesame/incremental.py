@@ -22,7 +22,10 @@ from typing import Any
 
 import duckdb
 
+from sesame.sqlmodels import run_statements
 from sesame.transforms.scorecard import Scorecard
+
+CARRY_PARAMETERS = ("snapshot_date", "previous_date", "run_id", "user_from", "user_to")
 
 
 @dataclass(frozen=True)
@@ -89,59 +92,20 @@ def basis(
     return Basis(previous, before, f"incremental from {previous.isoformat()}")
 
 
-CARRIED = {
-    # staged table: (stored table, the date column, what replaces the run's own columns)
-    "new_snapshots": (
-        "score_snapshots",
-        "snapshot_date",
-        "$snapshot_date as snapshot_date, $run_id as run_id, "
-        "coalesce(carried_from, snapshot_date) as carried_from",
-    ),
-    "new_features": (
-        "dimension_aggregates",
-        "snapshot_date",
-        "$snapshot_date as snapshot_date, $run_id as run_id",
-    ),
-    "new_repairs": (
-        "repair_decisions",
-        "decided_as_of",
-        "$snapshot_date as decided_as_of, $run_id as run_id",
-    ),
-}
-
-
 def carry_forward(
     con: duckdb.DuckDBPyConnection,
     parameters: dict[str, Any],
     challengers: tuple[Scorecard, ...],
 ) -> None:
     """Stages, for the partition's users not scored again, their rows of the previous date as
-    rows of the snapshot date (after the scored ones are staged)."""
-    bound = {
-        "snapshot_date": parameters["snapshot_date"],
-        "previous_date": parameters["previous_date"],
-        "run_id": parameters["run_id"],
-        "user_from": parameters["user_from"],
-        "user_to": parameters["user_to"],
-    }
-    not_rescored = (
-        "user_id between $user_from and $user_to "
-        "and user_id not in (select user_id from int_rescored_users)"
+    rows of the snapshot date (after the scored ones are staged): sql/incremental/
+    carry_forward.sql, for the snapshots, aggregates, repair decisions and challenger rows."""
+    bound = {name: parameters[name] for name in CARRY_PARAMETERS}
+    run_statements(
+        con,
+        "incremental/carry_forward",
+        bound | {"challengers": [challenger.model_version for challenger in challengers]},
     )
-    for staged, (stored, column, replaced) in CARRIED.items():
-        con.execute(
-            f"insert into {staged} by name select * replace ({replaced}) from {stored} "
-            f"where {column} = $previous_date and {not_rescored}",
-            bound,
-        )
-    for challenger in challengers:
-        con.execute(
-            "insert into new_challenger_snapshots by name select * replace "
-            f"({CARRIED['new_snapshots'][2]}) from challenger_snapshots "
-            f"where snapshot_date = $previous_date and model_version = $version "
-            f"and {not_rescored}",
-            bound | {"version": challenger.model_version},
-        )
 
 
 def consume_changes(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> None:

@@ -38,3 +38,40 @@ def test_a_challenger_scores_the_same_users_and_is_never_published(tmp_path: Pat
     pipeline.run(settings, [D])
     again = pipeline.query(settings, "select count(*) as n from challenger_snapshots")
     assert again["n"][0] == challenger.height
+
+
+def test_an_incremental_night_carries_the_challenger_s_rows_of_the_users_it_carries(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        warehouse=tmp_path / "warehouse",
+        input=tmp_path / "exports",
+        challenger_card=HAND_SET_SCORECARD,
+    )
+    previous, day = date(2026, 6, 14), date(2026, 6, 15)  # the same month: D is incremental
+    exports = Exports()
+    for user_id in range(1, 6):
+        exports.active_user(user_id, previous)
+    pipeline.run(settings, [previous, day], exports)
+    rows = {
+        table: pipeline.query(
+            settings,
+            f"select user_id, snapshot_date, score, reasons, carried_from from {table} "
+            "order by user_id, snapshot_date",
+        )
+        for table in ("score_snapshots", "challenger_snapshots")
+    }
+    for table, frame in rows.items():
+        at_day = frame.filter(frame["snapshot_date"] == day)
+        assert at_day["user_id"].to_list() == [1, 2, 3, 4, 5], table
+        carried = at_day.filter(at_day["carried_from"] == previous)
+        assert carried.height > 0, f"{table}: no row carried"
+        before = frame.filter(frame["snapshot_date"] == previous)
+        for row in carried.iter_rows(named=True):
+            then = before.filter(before["user_id"] == row["user_id"]).row(0, named=True)
+            assert (row["score"], row["reasons"]) == (then["score"], then["reasons"]), table
+    # the challenger carries the same users as the champion
+    carried_users = [
+        set(f.filter(f["carried_from"] == previous)["user_id"].to_list()) for f in rows.values()
+    ]
+    assert carried_users[0] == carried_users[1]

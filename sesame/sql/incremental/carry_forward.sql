@@ -1,0 +1,48 @@
+-- carry_forward: for the partition's users an incremental night does not score again (not in
+-- int_rescored_users), their rows of the previous date ($previous_date) staged as rows of the
+-- snapshot date, after the scored ones (sesame/incremental.py decides when a night may be
+-- incremental). carried_from keeps the date the row was computed for.
+-- parameters: $snapshot_date, $previous_date, $run_id, $user_from, $user_to, $challengers (the
+-- challenger cards' model versions, a list)
+insert into new_snapshots by name
+select
+    * replace (
+        $snapshot_date as snapshot_date,
+        $run_id as run_id,
+        coalesce(carried_from, snapshot_date) as carried_from
+    )
+from score_snapshots
+where
+    snapshot_date = $previous_date
+    and user_id between $user_from and $user_to
+    and user_id not in (select rescored.user_id from int_rescored_users as rescored);
+
+insert into new_features by name
+select * replace ($snapshot_date as snapshot_date, $run_id as run_id)
+from dimension_aggregates
+where
+    snapshot_date = $previous_date
+    and user_id between $user_from and $user_to
+    and user_id not in (select rescored.user_id from int_rescored_users as rescored);
+
+insert into new_repairs by name
+select * replace ($snapshot_date as decided_as_of, $run_id as run_id)
+from repair_decisions
+where
+    decided_as_of = $previous_date
+    and user_id between $user_from and $user_to
+    and user_id not in (select rescored.user_id from int_rescored_users as rescored);
+
+insert into new_challenger_snapshots by name
+select
+    * replace (
+        $snapshot_date as snapshot_date,
+        $run_id as run_id,
+        coalesce(carried_from, snapshot_date) as carried_from
+    )
+from challenger_snapshots
+where
+    snapshot_date = $previous_date
+    and list_contains(cast($challengers as varchar[]), model_version)
+    and user_id between $user_from and $user_to
+    and user_id not in (select rescored.user_id from int_rescored_users as rescored);
