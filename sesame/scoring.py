@@ -30,13 +30,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from sesame import incremental, rules
+from sesame import checks, incremental, rules
 from sesame.dates import previous_month_end
-from sesame.errors import CheckFailedError
 from sesame.settings import Settings
-from sesame.sqlmodels import SQL_DIR, bind, materialize, read_sql, run_statements
+from sesame.sqlmodels import materialize, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
-from sesame.transforms.tiers import tier_tables
 from sesame.warehouse import ALIAS, PRIVATE_FILE, configure, ensure_private_dir, pause_point
 
 log = logging.getLogger(__name__)
@@ -265,7 +263,7 @@ def _check_and_replace(
 ) -> DateResult:
     """Audits the staged rows of one date, then replaces that date's rows with them."""
     snapshot_date = parameters["snapshot_date"]
-    run_checks(con, parameters)
+    checks.run_checks(con, parameters)
     _replace_date(con, snapshot_date, parameters["model_version"], parameters["run_id"])
     pause_point("score")
     rows = con.execute(
@@ -473,49 +471,6 @@ def _score_challenger(
         con.unregister("challenger_scored")
     con.execute("insert into new_challenger_snapshots by name from partition_challenger_snapshots")
     con.execute("drop table partition_challenger_snapshots")
-
-
-def run_checks(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
-    """Runs each ``sql/checks/assert_*.sql`` on the staged rows; an offending row stops the run.
-    The checks see the tiers and benefits as the tables ``tier_bands`` and
-    ``benefit_thresholds`` (from ``transforms/tiers.py``, their one home)."""
-    tables = tier_tables()
-    for name, frame in tables.items():
-        con.register(name, frame)
-    try:
-        _run_check_files(con, parameters)
-    finally:
-        for name in tables:
-            con.unregister(name)
-
-
-def _run_check_files(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
-    for path in sorted((SQL_DIR / "checks").glob("assert_*.sql")):
-        name = f"checks/{path.stem}"
-        sql = read_sql(name)
-        relation = con.sql(sql, params=bind(sql, parameters))
-        offending = relation.limit(3).fetchall()
-        if offending:
-            count_sql = f"select count(*) from ({sql})"
-            total = con.execute(count_sql, bind(sql, parameters)).fetchall()[0][0]
-            columns = relation.columns
-            first = "; ".join(
-                ", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True))
-                for row in offending
-            )
-            raise CheckFailedError(
-                path.stem,
-                int(total),
-                f"{_check_meaning(sql)} (date {parameters['snapshot_date']}; first rows: {first})",
-            )
-
-
-def _check_meaning(sql: str) -> str:
-    """The sentence of a check's header that says what a failure means."""
-    for line in sql.splitlines():
-        if line.startswith("-- A failure means"):
-            return line.removeprefix("-- ").rstrip(".")
-    return "offending rows found"
 
 
 def _replace_date(
