@@ -25,8 +25,6 @@ import duckdb
 from sesame.sqlmodels import run_statements
 from sesame.transforms.scorecard import Scorecard
 
-CARRY_PARAMETERS = ("snapshot_date", "previous_date", "run_id", "user_from", "user_to")
-
 
 @dataclass(frozen=True)
 class Basis:
@@ -100,12 +98,8 @@ def carry_forward(
     """Stages, for the partition's users not scored again, their rows of the previous date as
     rows of the snapshot date (after the scored ones are staged): sql/incremental/
     carry_forward.sql, for the snapshots, aggregates, repair decisions and challenger rows."""
-    bound = {name: parameters[name] for name in CARRY_PARAMETERS}
-    run_statements(
-        con,
-        "incremental/carry_forward",
-        bound | {"challengers": [challenger.model_version for challenger in challengers]},
-    )
+    versions = [challenger.model_version for challenger in challengers]
+    run_statements(con, "incremental/carry_forward", parameters | {"challengers": versions})
 
 
 def consume_changes(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> None:

@@ -48,7 +48,6 @@ PARQUET_BATCH_ROWS = 256_000
 PRIVATE_FILE = 0o600  # credit data: readable and writable by the owner only
 PRIVATE_DIR = 0o700
 # The connections of the runs building a copy in this process, by run id.
-_BUILDING: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -194,7 +193,6 @@ def building(
         configure(build.con, settings, temp_dir)
         attach_copy(build.con, aside)
         run_script(build.con, "ddl/warehouse_tables")
-        _BUILDING[run_id] = build.con
         build.step = "the run"
         yield build.con
         if not build.audited:
@@ -217,8 +215,6 @@ def building(
         if explained is None:
             raise
         raise explained from None
-    finally:
-        _BUILDING.pop(run_id, None)
     if publish:
         publish_copy(run_id)
 
@@ -238,7 +234,6 @@ def audit_copy(run_id: str) -> None:
     build.con.execute(f"detach {ALIAS}")
     build.con.close()
     build.con = None
-    _BUILDING.pop(run_id, None)
     build.step = "verify"
     if build.settings.verify_before_publish:
         verify_database(
@@ -509,10 +504,10 @@ def attach_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def building_connection(run_id: str) -> duckdb.DuckDBPyConnection:
     """The connection of a run that is building its copy (tasks look it up by run id, so the
     orchestrator records and holds only the id, never the connection)."""
-    try:
-        return _BUILDING[run_id]
-    except KeyError:
-        raise SesameError(f"run {run_id} is not building a warehouse copy") from None
+    build = _BUILDS.get(run_id)
+    if build is None or build.con is None:
+        raise SesameError(f"run {run_id} is not building a warehouse copy")
+    return build.con
 
 
 def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
