@@ -8,6 +8,9 @@
 - ``<cache>/exports/<table>/part-NNNNN.parquet``: the rows up to D, the input of day and history;
 - ``<cache>/next_day/<table>/day-<D+1>.parquet``: the new rows of D+1, added for "next".
 
+For "steady" (a night after a night), ``split_day_before`` splits the base files once more, in
+the run's scratch directory: the rows up to D-1, and the rows of D as one day file.
+
 Each row lands in exactly one of the two, so keys stay unique. (A row created up to D whose
 later field, a payment or a closing, falls on D+1 stays in the base files; point in time ignores
 it for D.)
@@ -153,6 +156,39 @@ def generate_dataset(
     shutil.rmtree(raw)
     (directory / META).write_text(dataset.model_dump_json(indent=2))
     return dataset
+
+
+def split_day_before(dataset: Dataset, target: Path) -> tuple[Path, Path]:
+    """Writes, below ``target``, the base files cut at D-1 (``before/<table>/part-NNNNN``) and
+    the rows of D (``day/<table>/day-<D>.parquet``); returns the two folders."""
+    before, day_dir = target / "before", target / "day"
+    previous = dataset.as_of - datetime.timedelta(days=1)
+    for table in TABLES:
+        (before / table.name).mkdir(parents=True, exist_ok=True)
+        (day_dir / table.name).mkdir(parents=True, exist_ok=True)
+        of_day: list[pa.Table] = []
+        for part in sorted((dataset.exports / table.name).glob("*.parquet")):
+            data = pq.read_table(part)
+            mask = _up_to(data[event_column(table)], previous)
+            pq.write_table(data.filter(mask), before / table.name / part.name, compression="zstd")
+            of_day.append(data.filter(pc.invert(mask)))
+        day_file = day_dir / table.name / f"day-{dataset.as_of}.parquet"
+        pq.write_table(pa.concat_tables(of_day), day_file, compression="zstd")
+    return before, day_dir
+
+
+def link_input(target: Path, folders: list[Path], truth: Path | None) -> Path:
+    """An export directory of symlinks to every file of ``folders`` (each holding
+    ``<table>/<file>.parquet``): the same files for every night that reads them, so ingest sees
+    only a night's added files as new."""
+    for table in TABLES:
+        (target / table.name).mkdir(parents=True, exist_ok=True)
+        for folder in folders:
+            for part in sorted((folder / table.name).glob("*.parquet")):
+                (target / table.name / part.name).symlink_to(part)
+    if truth is not None and truth.is_dir():
+        (target / TRUTH).symlink_to(truth)
+    return target
 
 
 def overlay_input(dataset: Dataset, target: Path) -> Path:

@@ -211,6 +211,7 @@ def judge_targets(
     return [
         _ratio_target(by_name, "day", 25),
         _ratio_target(by_name, "next", 5),
+        _ratio_target(by_name, "steady", 5),
         _history_target(by_name),
         _growth_target(by_name),
         _memory_target(by_name, users),

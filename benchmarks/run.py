@@ -10,6 +10,10 @@ Steps (each repeat runs them in this order, so the machine's drift hits all of t
   (exports already ingested: it times scoring 12 dates and publishing them);
 - next: `sesame nightly --as-of D+1` on a copy of history's warehouse (the warm warehouse of a
   first nightly), with the new rows of D+1 added to the exports;
+- steady: `sesame nightly --as-of D+1` after a first nightly for D-1 and a nightly for D (the
+  exports cut at D-1, then D's rows added, then D+1's): a night after a night, as every night
+  after the second is. next is the first night after a first run: its day before was scored
+  when only month-ends were before it, so the friends' scores of most users moved since;
 - next-30, next-90, next-365: the same night on a copy of the warm warehouse grown to what 30,
   90 or 365 nightly runs before D leave (untimed): a Parquet copy of every day's snapshots, and
   in the database the days it keeps (month-ends and the last SESAME_DAILY_HISTORY_DAYS), each a
@@ -41,8 +45,10 @@ from benchmarks.data import (
     dataset_dir,
     default_cache_root,
     generate_dataset,
+    link_input,
     load_dataset,
     overlay_input,
+    split_day_before,
 )
 from benchmarks.floor import floor_tables
 from benchmarks.measure import Measurement, log_tail, run_measured
@@ -59,8 +65,9 @@ from benchmarks.report import (
 from sesame.dates import month_ends_before
 from sesame.retention import kept_in_database
 from sesame.settings import Settings
+from sesame.validation import TRUTH_DIR as TRUTH
 
-STEPS = ("floor", "day", "history", "next", "next-30", "next-90", "next-365")
+STEPS = ("floor", "day", "history", "next", "steady", "next-30", "next-90", "next-365")
 GROWN_DAYS = {"next-30": 30, "next-90": 90, "next-365": 365}
 HISTORY_MONTHS = 12
 DEFAULT_AS_OF = datetime.date(2026, 10, 30)  # D; D+1 = 2026-10-31, both in one month
@@ -183,6 +190,38 @@ class Bench:
         command = self.nightly(self.dataset.next_day, warehouse, self.next_input)
         return self.run(f"r{repeat}/next", command)
 
+    def _build_steady(self, target: Path) -> None:
+        """A first nightly for D-1, then the nightly for D, each on its night's exports."""
+        previous = self.dataset.as_of - datetime.timedelta(days=1)
+        before, day = self.steady_folders
+        truth = self.dataset.exports / TRUTH
+        first = link_input(self.fresh("input-steady-before"), [before], truth)
+        self.run("prepare-steady-before", self.nightly(previous, target, first))
+        second = link_input(self.fresh("input-steady-day"), [before, day], truth)
+        self.run("prepare-steady-day", self.nightly(self.dataset.as_of, target, second))
+
+    @property
+    def steady_folders(self) -> tuple[Path, Path]:
+        folder = self.work / "split-steady"
+        if not (folder / "day").is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            split_day_before(self.dataset, folder)
+        return folder / "before", folder / "day"
+
+    def steady(self, repeat: int) -> Measurement:
+        source = self.prepare("steady", self._build_steady)
+        warehouse = self.copy(source, f"r{repeat}/steady")
+        before, day = self.steady_folders
+        folders = [before, day, self.dataset.day_files]
+        input_dir = self.work / "input-steady-next"
+        if not input_dir.exists():
+            link_input(input_dir, folders, self.dataset.exports / TRUTH)
+        measured = self.run(
+            f"r{repeat}/steady", self.nightly(self.dataset.next_day, warehouse, input_dir)
+        )
+        shutil.rmtree(warehouse)
+        return measured
+
     def _build_grown(self, target: Path, days: int) -> None:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(self.prepare("warm", self._build_warm), target, symlinks=True)
@@ -203,6 +242,7 @@ class Bench:
             "day": self.day,
             "history": self.history,
             "next": self.next,
+            "steady": self.steady,
         }
         if name in GROWN_DAYS:
             return lambda repeat: self.grown(name, repeat)
@@ -270,6 +310,11 @@ def step_rows(dataset: Dataset, step: str) -> tuple[int, str]:
             return base + new, (
                 f"nightly for D+1 on the warm warehouse with {new:,} new rows of D+1; "
                 "rows = all export rows to D+1"
+            )
+        case "steady":
+            return base + new, (
+                f"nightly for D+1 after nightlies for D-1 (first) and D, with the {new:,} new "
+                "rows of D+1: a night after a night; rows = all export rows to D+1"
             )
         case "next-30" | "next-90" | "next-365":
             return base + new, (
