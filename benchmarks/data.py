@@ -8,8 +8,8 @@
 - ``<cache>/exports/<table>/part-NNNNN.parquet``: the rows up to D, the input of day and history;
 - ``<cache>/next_day/<table>/day-<D+1>.parquet``: the new rows of D+1, added for "next".
 
-For "steady" (a night after a night), ``split_day_before`` splits the base files once more, in
-the run's scratch directory: the rows up to D-1, and the rows of D as one day file.
+For "steady" (a night after a night), ``split_days`` cuts the base files once more, in the run's
+scratch directory: the rows up to D-2, and the rows of D-1 and of D as a day file each.
 
 Each row lands in exactly one of the two, so keys stay unique. (A row created up to D whose
 later field, a payment or a closing, falls on D+1 stays in the base files; point in time ignores
@@ -158,23 +158,26 @@ def generate_dataset(
     return dataset
 
 
-def split_day_before(dataset: Dataset, target: Path) -> tuple[Path, Path]:
-    """Writes, below ``target``, the base files cut at D-1 (``before/<table>/part-NNNNN``) and
-    the rows of D (``day/<table>/day-<D>.parquet``); returns the two folders."""
-    before, day_dir = target / "before", target / "day"
-    previous = dataset.as_of - datetime.timedelta(days=1)
+def split_days(dataset: Dataset, target: Path, days: list[datetime.date]) -> dict[str, Path]:
+    """Cuts the base files once more, below ``target``: ``before/<table>/part-NNNNN`` holds the
+    rows up to the day before ``days[0]``, and ``<day>/<table>/day-<day>.parquet`` each day's
+    rows (the last day, D, is the base files' last). Returns the folders by name."""
+    folders = {"before": target / "before"} | {str(d): target / str(d) for d in days}
     for table in TABLES:
-        (before / table.name).mkdir(parents=True, exist_ok=True)
-        (day_dir / table.name).mkdir(parents=True, exist_ok=True)
-        of_day: list[pa.Table] = []
+        for folder in folders.values():
+            (folder / table.name).mkdir(parents=True, exist_ok=True)
+        of_days: dict[datetime.date, list[pa.Table]] = {d: [] for d in days}
         for part in sorted((dataset.exports / table.name).glob("*.parquet")):
             data = pq.read_table(part)
-            mask = _up_to(data[event_column(table)], previous)
-            pq.write_table(data.filter(mask), before / table.name / part.name, compression="zstd")
-            of_day.append(data.filter(pc.invert(mask)))
-        day_file = day_dir / table.name / f"day-{dataset.as_of}.parquet"
-        pq.write_table(pa.concat_tables(of_day), day_file, compression="zstd")
-    return before, day_dir
+            dates = pc.cast(data[event_column(table)], pa.date32())
+            before = pc.less(dates, pa.scalar(days[0], pa.date32()))
+            pq.write_table(data.filter(before), folders["before"] / table.name / part.name)
+            for day in days:
+                of_days[day].append(data.filter(pc.equal(dates, pa.scalar(day, pa.date32()))))
+        for day, parts in of_days.items():
+            file = folders[str(day)] / table.name / f"day-{day}.parquet"
+            pq.write_table(pa.concat_tables(parts), file, compression="zstd")
+    return folders
 
 
 def link_input(target: Path, folders: list[Path], truth: Path | None) -> Path:

@@ -10,10 +10,11 @@ Steps (each repeat runs them in this order, so the machine's drift hits all of t
   (exports already ingested: it times scoring 12 dates and publishing them);
 - next: `sesame nightly --as-of D+1` on a copy of history's warehouse (the warm warehouse of a
   first nightly), with the new rows of D+1 added to the exports;
-- steady: `sesame nightly --as-of D+1` after a first nightly for D-1 and a nightly for D (the
-  exports cut at D-1, then D's rows added, then D+1's): a night after a night, as every night
-  after the second is. next is the first night after a first run: its day before was scored
-  when only month-ends were before it, so the friends' scores of most users moved since;
+- steady: `sesame nightly --as-of D` after a first nightly for D-2 and a nightly for D-1 (the
+  exports cut at D-2, then D-1's rows added, then D's): a night after a night that is not a
+  month-end, as most nights are. next is the first night after a first run, and a month-end:
+  its day before was scored when only month-ends were before it, so most friends' published
+  scores moved since, and the stuck reports are computed again;
 - next-30, next-90, next-365: the same night on a copy of the warm warehouse grown to what 30,
   90 or 365 nightly runs before D leave (untimed): a Parquet copy of every day's snapshots, and
   in the database the days it keeps (month-ends and the last SESAME_DAILY_HISTORY_DAYS), each a
@@ -48,7 +49,7 @@ from benchmarks.data import (
     link_input,
     load_dataset,
     overlay_input,
-    split_day_before,
+    split_days,
 )
 from benchmarks.floor import floor_tables
 from benchmarks.measure import Measurement, log_tail, run_measured
@@ -190,34 +191,41 @@ class Bench:
         command = self.nightly(self.dataset.next_day, warehouse, self.next_input)
         return self.run(f"r{repeat}/next", command)
 
-    def _build_steady(self, target: Path) -> None:
-        """A first nightly for D-1, then the nightly for D, each on its night's exports."""
-        previous = self.dataset.as_of - datetime.timedelta(days=1)
-        before, day = self.steady_folders
-        truth = self.dataset.exports / TRUTH
-        first = link_input(self.fresh("input-steady-before"), [before], truth)
-        self.run("prepare-steady-before", self.nightly(previous, target, first))
-        second = link_input(self.fresh("input-steady-day"), [before, day], truth)
-        self.run("prepare-steady-day", self.nightly(self.dataset.as_of, target, second))
+    @property
+    def steady_days(self) -> list[datetime.date]:
+        return [self.dataset.as_of - datetime.timedelta(days=n) for n in (1, 0)]
 
     @property
-    def steady_folders(self) -> tuple[Path, Path]:
+    def steady_folders(self) -> dict[str, Path]:
         folder = self.work / "split-steady"
-        if not (folder / "day").is_dir():
+        names = ["before", *(str(day) for day in self.steady_days)]
+        if not all((folder / name).is_dir() for name in names):
             shutil.rmtree(folder, ignore_errors=True)
-            split_day_before(self.dataset, folder)
-        return folder / "before", folder / "day"
+            split_days(self.dataset, folder, self.steady_days)
+        return {name: folder / name for name in names}
+
+    def steady_input(self, day: datetime.date) -> Path:
+        """The exports as they stood at the end of ``day`` (D-2, D-1 or D), as symlinks."""
+        folders = self.steady_folders
+        kept = [folders["before"], *(folders[str(d)] for d in self.steady_days if d <= day)]
+        target = self.work / f"input-steady-{day}"
+        if not target.exists():
+            link_input(target, kept, self.dataset.exports / TRUTH)
+        return target
+
+    def _build_steady(self, target: Path) -> None:
+        """A first nightly for D-2, then the nightly for D-1, each on its night's exports."""
+        first = self.steady_days[0] - datetime.timedelta(days=1)
+        self.run("prepare-steady-first", self.nightly(first, target, self.steady_input(first)))
+        day = self.steady_days[0]
+        self.run("prepare-steady-second", self.nightly(day, target, self.steady_input(day)))
 
     def steady(self, repeat: int) -> Measurement:
         source = self.prepare("steady", self._build_steady)
         warehouse = self.copy(source, f"r{repeat}/steady")
-        before, day = self.steady_folders
-        folders = [before, day, self.dataset.day_files]
-        input_dir = self.work / "input-steady-next"
-        if not input_dir.exists():
-            link_input(input_dir, folders, self.dataset.exports / TRUTH)
+        day = self.dataset.as_of
         measured = self.run(
-            f"r{repeat}/steady", self.nightly(self.dataset.next_day, warehouse, input_dir)
+            f"r{repeat}/steady", self.nightly(day, warehouse, self.steady_input(day))
         )
         shutil.rmtree(warehouse)
         return measured
@@ -312,9 +320,9 @@ def step_rows(dataset: Dataset, step: str) -> tuple[int, str]:
                 "rows = all export rows to D+1"
             )
         case "steady":
-            return base + new, (
-                f"nightly for D+1 after nightlies for D-1 (first) and D, with the {new:,} new "
-                "rows of D+1: a night after a night; rows = all export rows to D+1"
+            return base, (
+                "nightly for D after nightlies for D-2 (first) and D-1, with D's rows new: "
+                "a night after a night, not a month-end; rows = all export rows to D"
             )
         case "next-30" | "next-90" | "next-365":
             return base + new, (
