@@ -8,9 +8,11 @@ warehouse). ``write_report_files`` exports each table as CSV and Parquet plus on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -105,24 +107,32 @@ def build_reports(
             {"d": report_date},
         ).fetchall()[0][0],
     }
-    everyone = parameters | in_range(ALL_USERS)
-    materialize(con, "marts/fct_month_end_scores", everyone)
-    materialize(con, "marts/fct_previous_snapshots", parameters)
+    # the month-ends report_borrowing_risk reads (its only reader among the SQL reports): the
+    # latest and the $declining_months before it, not the stuck reports' year of them
+    recent = {"report_months": settings.declining_months + 1}
+    with _timed("fct_month_end_scores"):
+        materialize(con, "marts/fct_month_end_scores", parameters | in_range(ALL_USERS) | recent)
+    with _timed("fct_previous_snapshots"):
+        materialize(con, "marts/fct_previous_snapshots", parameters)
     define_view(con, "marts/fct_negative_records")
     define_view(con, "marts/fct_user_events")
     basis = _month_end_basis(con, parameters)
     staged: dict[str, str] = {}
     for name in SQL_REPORTS:
-        staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
-    # a year of month-ends of every user (1.5 GB of DuckDB's memory at 1M users): dropped before
-    # the Polars steps, which need the memory; the stuck reports read it range by range
+        with _timed(name):
+            staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
+    # dropped before the Polars steps, which need the memory; the stuck reports read a year of
+    # month-ends range by range
     con.execute("drop table fct_month_end_scores")
-    staged["report_score_drops"] = _score_drops(con, card, parameters)
+    with _timed("report_score_drops"):
+        staged["report_score_drops"] = _score_drops(con, card, parameters)
     con.execute("drop table fct_previous_snapshots")
     con.execute("drop view fct_user_events")
     con.execute("drop view fct_negative_records")
-    staged.update(_stuck(con, settings, card, parameters, basis))
-    checked = validate(con, settings, [card, *challengers], report_date, keep=True)
+    with _timed("report_stuck_users and report_stuck_factors"):
+        staged.update(_stuck(con, settings, card, parameters, basis))
+    with _timed("validation"):
+        checked = validate(con, settings, [card, *challengers], report_date, keep=True)
     for name, frame in frames(checked).items():
         con.register("validation_frame", frame)
         try:
@@ -150,6 +160,14 @@ def build_reports(
         time.perf_counter() - started,
     )
     return ReportSummary(report_date, rows, warnings=tuple(checked.warnings))
+
+
+@contextlib.contextmanager
+def _timed(what: str) -> Iterator[None]:
+    """Logs (at debug level: `--verbose`) how long one report step took."""
+    started = time.perf_counter()
+    yield
+    log.debug("report step %s: %.2f s", what, time.perf_counter() - started)
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str, staged: str) -> None:
