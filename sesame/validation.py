@@ -27,6 +27,7 @@ import polars as pl
 from sesame.dates import previous_month_end
 from sesame.outcomes import latest_closed_month_end, materialize_outcomes, performance_end
 from sesame.settings import Settings
+from sesame.sqlmodels import bind, read_sql
 from sesame.transforms.scorecard import Scorecard, predicted_bad_rate_expr
 from sesame.transforms.validation import (
     bin_label_expr,
@@ -149,30 +150,14 @@ def _stability(
     return rows
 
 
-# What S's outcomes are computed from: the credit bills due by the end of its window, the repair
-# requests made by then and the scores at S, each as an order-free fingerprint of its rows and
-# the ingest that staged them (a correction re-stages a row, so it changes the fingerprint).
-OUTCOME_BASIS_SQL = """
-select
-    (select count(*) || ':' || coalesce(bit_xor(hash(bill_id, ingest_run_id)), 0)
-        from stg_bills where due_date <= $performance_end)
-    || '|' || (select count(*) || ':' || coalesce(bit_xor(hash(request_id, ingest_run_id)), 0)
-        from stg_repair_requests where requested_at < day_end($performance_end))
-    || '|' || (select count(*) || ':' || coalesce(bit_xor(hash(user_id, score, run_id)), 0)
-        from score_snapshots where snapshot_date = $snapshot_date)
-"""
-
-
 def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> pl.DataFrame:
     """S's outcomes: reused from ``validation_outcomes`` when the warehouse holds them for the
-    same inputs (most nights: S moves once a month, and bills due in S's window are settled),
-    else computed (``sesame.outcomes``) and, with ``keep``, stored for the next nights."""
-    basis = str(
-        con.execute(
-            OUTCOME_BASIS_SQL,
-            {"performance_end": performance_end(snapshot), "snapshot_date": snapshot},
-        ).fetchall()[0][0]
-    )
+    same inputs (``sql/marts/fct_outcome_basis.sql``; most nights: S moves once a month, and a
+    night's new rows fall after S's window), else computed (``sesame.outcomes``) and, with
+    ``keep``, stored for the next nights."""
+    sql = read_sql("marts/fct_outcome_basis")
+    bound = {"performance_end": performance_end(snapshot), "snapshot_date": snapshot}
+    basis = str(con.execute(sql, bind(sql, bound)).fetchall()[0][0])
     if _has_table(con, "validation_outcome_bases"):
         known = con.execute(
             "select count(*) from validation_outcome_bases where snapshot_date = $s "

@@ -193,6 +193,7 @@ def test_a_history_too_short_is_said_plainly(tmp_path: Path) -> None:
 def test_the_outcomes_of_s_are_kept_and_reused_until_their_inputs_change(
     validated: dict[str, Any], tmp_path: Path
 ) -> None:
+    from sesame.outcomes import materialize_outcomes, performance_end
     from sesame.validation import _outcomes
     from sesame.warehouse import configure
 
@@ -213,14 +214,35 @@ def test_the_outcomes_of_s_are_kept_and_reused_until_their_inputs_change(
         )
         reused = _outcomes(con, S, keep=True)
         assert reused.filter(pl.col("user_id") == victim)["outcome"][0] == "bad"
-        # a correction re-stages a bill due in S's window: the outcomes are computed again
+        # the same bills delivered again (another ingest), and a payment after S's window of a
+        # bill due in it: nothing the outcomes read as the window ends, still the stored rows
+        window = {"s": S, "end": performance_end(S)}
         con.execute(
-            "update stg_bills set ingest_run_id = 'a-correction' where bill_id = "
-            "(select min(bill_id) from stg_bills where due_date > $s)",
-            {"s": S},
+            "update stg_bills set ingest_run_id = 'delivered-again' where due_date <= $end",
+            {"end": window["end"]},
+        )
+        con.execute(
+            "update stg_bills set paid_at = $end + interval 40 day, amount_paid = amount_due "
+            "where bill_id = (select min(bill_id) from stg_bills where due_date > $s "
+            "and due_date <= $end and paid_at is null)",
+            window,
+        )
+        assert (
+            _outcomes(con, S, keep=True).filter(pl.col("user_id") == victim)["outcome"][0] == "bad"
+        )
+        late = materialize_outcomes(con, S)  # and computed afresh, they are the first ones
+        fresh = con.sql(f"select user_id, outcome from {late} order by user_id").pl()
+        assert fresh.equals(first.select("user_id", "outcome"))
+        # a correction of a bill due in S's window: the outcomes are computed again
+        con.execute(
+            "update stg_bills set amount_due = amount_due + 1 where bill_id = "
+            "(select min(bill_id) from stg_bills where due_date > $s and user_id <> $victim)",
+            {"s": S, "victim": victim},
         )
         again = _outcomes(con, S, keep=True).sort("user_id")
         assert again.filter(pl.col("user_id") == victim)["outcome"][0] == "good"
-        assert again.select("user_id", "outcome").equals(first.select("user_id", "outcome"))
+        computed = materialize_outcomes(con, S)
+        expected = con.sql(f"select user_id, outcome from {computed} order by user_id").pl()
+        assert again.select("user_id", "outcome").equals(expected)
     finally:
         con.close()
