@@ -7,8 +7,10 @@ counts Prefect's temporary server, which runs beside sesame, but can miss a shor
 
 A process started by exec inherits the high-water mark of the process it was forked from, so
 the benchmark (hundreds of MB after splitting exports) does not start the command itself: a
-small launcher, ``python -m benchmarks.measure RESULT -- COMMAND...``, starts it, waits for it
-and writes its time, peak and exit code to RESULT as JSON.
+small launcher, ``python -m benchmarks.measure RESULT [--cgroup PROCS] -- COMMAND...``, starts
+it, waits for it and writes its time, peak and exit code to RESULT as JSON. With ``--cgroup``
+the launcher first joins that cgroup (``benchmarks/cgroup.py``), so the command and everything it
+starts run under the group's memory cap.
 """
 
 from __future__ import annotations
@@ -94,12 +96,17 @@ def launch(command: Sequence[str]) -> dict[str, float | int]:
     }
 
 
-def run_measured(command: Sequence[str], env: Mapping[str, str], log: Path) -> Measurement:
+def run_measured(
+    command: Sequence[str], env: Mapping[str, str], log: Path, cgroup: Path | None = None
+) -> Measurement:
     """Runs ``command`` through the launcher with its output in ``log``; returns its time,
-    peaks and exit code."""
+    peaks and exit code. ``cgroup``: the ``cgroup.procs`` of a group to run it in."""
     log.parent.mkdir(parents=True, exist_ok=True)
     result = log.with_suffix(".json")
-    launcher = [sys.executable, "-m", "benchmarks.measure", str(result), "--", *command]
+    launcher = [sys.executable, "-m", "benchmarks.measure", str(result)]
+    if cgroup is not None:
+        launcher += ["--cgroup", str(cgroup)]
+    launcher += ["--", *command]
     with log.open("wb") as out:
         child = subprocess.Popen(launcher, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
         sampler = TreeSampler(child.pid)
@@ -124,10 +131,16 @@ def log_tail(log: Path, lines: int = 15) -> str:
 
 
 def main() -> None:
-    """The launcher: ``python -m benchmarks.measure RESULT -- COMMAND...``."""
-    result, separator, *command = sys.argv[1:]
+    """The launcher: ``python -m benchmarks.measure RESULT [--cgroup PROCS] -- COMMAND...``."""
+    result, *rest = sys.argv[1:]
+    if rest[:1] == ["--cgroup"] and len(rest) > 1:
+        from benchmarks.cgroup import join
+
+        join(Path(rest[1]))
+        rest = rest[2:]
+    separator, *command = rest or [""]
     if separator != "--" or not command:
-        sys.exit("usage: python -m benchmarks.measure RESULT -- COMMAND...")
+        sys.exit("usage: python -m benchmarks.measure RESULT [--cgroup PROCS] -- COMMAND...")
     Path(result).write_text(json.dumps(launch(command)))
 
 
