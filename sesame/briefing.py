@@ -38,40 +38,43 @@ def _one(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> dict[str, 
 
 def _headline(con: duckdb.DuckDBPyConnection, day: date | None) -> dict[str, Any]:
     """Users, scored, unscorable and mean score of the snapshot of ``day``."""
-    return _one(con, "headline", d=day)
+    return _one(con, "headline", report_date=day)
 
 
 def briefing_context(
     con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date
 ) -> dict[str, Any]:
     """Every number and row the page shows, from the warehouse's tables."""
-    d = report_date
-    champion_version = _one(con, "champion", d=d).get("model_version", "")
-    headline = _headline(con, d)
+    champion_version = _one(con, "champion", report_date=report_date).get("model_version", "")
+    headline = _headline(con, report_date)
     # the previous snapshot date of the champion, and the headline as it stood then
-    previous = _one(con, "previous_date", d=d, champion=champion_version)["previous_date"]
+    previous = _one(con, "previous_date", report_date=report_date, champion=champion_version)[
+        "previous_date"
+    ]
     before = _headline(con, previous)
-    movement = _one(con, "movement", d=d, p=previous)
-    quality = _data_quality(con, settings, d, champion_version)
-    trend = _month_end_trend(con, d, champion_version)
-    counts = _one(con, "counts", d=d)
-    distribution = _rows(con, "distribution", d=d)
-    migration = _rows(con, "migration", d=d)
+    movement = _one(con, "movement", report_date=report_date, previous_date=previous)
+    quality = _data_quality(con, settings, report_date, champion_version)
+    trend = _month_end_trend(con, report_date, champion_version)
+    counts = _one(con, "counts", report_date=report_date)
+    distribution = _rows(con, "distribution", report_date=report_date)
+    migration = _rows(con, "migration", report_date=report_date)
     cells = {(row["previous_tier"], row["tier"]): row["users"] for row in migration}
     present = {t for pair in cells for t in pair}
     tiers = [t for t in TIER_ORDER if t in present]
-    drop_causes = _rows(con, "drop_causes", d=d)
+    drop_causes = _rows(con, "drop_causes", report_date=report_date)
     for row in drop_causes:
         row["text"] = reason_text(row["cause"])
-    stuck_factors = _rows(con, "stuck_factors", d=d)
+    stuck_factors = _rows(con, "stuck_factors", report_date=report_date)
     for row in stuck_factors:
         row["text"] = reason_text(row["factor"])
-    flags = _rows(con, "flags", d=d)
-    population = _rows(con, "population", d=d)
+    flags = _rows(con, "flags", report_date=report_date)
+    population = _rows(con, "population", report_date=report_date)
     validation: dict[str, Any] = {
-        "models": _rows(con, "model_performance", d=d, champion=champion_version),
-        "bands": _rows(con, "score_bands", d=d),
-        "stability": _rows(con, "stability", d=d, champion=champion_version),
+        "models": _rows(
+            con, "model_performance", report_date=report_date, champion=champion_version
+        ),
+        "bands": _rows(con, "score_bands", report_date=report_date),
+        "stability": _rows(con, "stability", report_date=report_date, champion=champion_version),
     }
     champion_bands = [
         band for band in validation["bands"] if band["model_version"] == champion_version
@@ -83,18 +86,20 @@ def briefing_context(
     )
     validation["champion_bands"] = champion_bands
     tables = {
-        "drops": _drops(con, d, with_events=True),
-        "drops_without_events": _drops(con, d, with_events=False),
-        "stuck": _rows(con, "top_stuck", d=d, n=TOP_ROWS),
-        "tier_changes": _rows(con, "top_tier_changes", d=d, n=TOP_ROWS),
-        "borrowing": _rows(con, "top_borrowing", d=d, n=TOP_ROWS),
-        "records": _rows(con, "top_records", d=d, n=TOP_ROWS),  # newest first
+        "drops": _drops(con, report_date, with_events=True),
+        "drops_without_events": _drops(con, report_date, with_events=False),
+        "stuck": _rows(con, "top_stuck", report_date=report_date, top_rows=TOP_ROWS),
+        "tier_changes": _rows(con, "top_tier_changes", report_date=report_date, top_rows=TOP_ROWS),
+        "borrowing": _rows(con, "top_borrowing", report_date=report_date, top_rows=TOP_ROWS),
+        "records": _rows(
+            con, "top_records", report_date=report_date, top_rows=TOP_ROWS
+        ),  # newest first
         "repairs": _rows(con, "repair_rules"),
     }
     for row in tables["stuck"]:
         row["factors"] = _coded(row["factors"])
     return {
-        "report_date": d,
+        "report_date": report_date,
         "generated_at": datetime.now().replace(microsecond=0),
         "version": __version__,
         "database": str(settings.database_path().resolve()),
@@ -129,10 +134,14 @@ def briefing_context(
     }
 
 
-def _drops(con: duckdb.DuckDBPyConnection, d: date, *, with_events: bool) -> list[dict[str, Any]]:
+def _drops(
+    con: duckdb.DuckDBPyConnection, report_date: date, *, with_events: bool
+) -> list[dict[str, Any]]:
     """The largest drops after new events, or with none (windows moving past older events),
     each cause with its plain-language text."""
-    rows = _rows(con, "top_drops", d=d, with_events=with_events, n=TOP_ROWS)
+    rows = _rows(
+        con, "top_drops", report_date=report_date, with_events=with_events, top_rows=TOP_ROWS
+    )
     for row in rows:
         row["causes"] = _coded(row["causes"])
     return rows
@@ -147,7 +156,7 @@ TREND_MONTHS = 12
 
 
 def _month_end_trend(
-    con: duckdb.DuckDBPyConnection, d: date, champion: str
+    con: duckdb.DuckDBPyConnection, report_date: date, champion: str
 ) -> list[dict[str, Any]]:
     """Mean score and tier shares at the champion's latest month-end snapshots up to D."""
     shares = ", ".join(
@@ -158,11 +167,11 @@ def _month_end_trend(
         con.sql(
             f"select snapshot_date, avg(score) as mean_score, {shares} from score_snapshots "
             "where snapshot_date in (select snapshot_date from snapshot_dates "
-            "  where snapshot_date <= $d and model_version = $champion "
+            "  where snapshot_date <= $report_date and model_version = $champion "
             "  and snapshot_date = last_day(snapshot_date) "
             "  order by snapshot_date desc limit $months) "
             "group by snapshot_date order by snapshot_date",
-            params={"d": d, "champion": champion, "months": TREND_MONTHS},
+            params={"report_date": report_date, "champion": champion, "months": TREND_MONTHS},
         )
         .pl()
         .to_dicts()
@@ -170,15 +179,15 @@ def _month_end_trend(
 
 
 def _data_quality(
-    con: duckdb.DuckDBPyConnection, settings: Settings, d: date, champion: str
+    con: duckdb.DuckDBPyConnection, settings: Settings, report_date: date, champion: str
 ) -> dict[str, Any]:
     """The run that scored D, what it read and quarantined, and each export's freshness."""
     from sesame.freshness import check_freshness, limits_from_settings
 
-    run_id = _one(con, "run_of_date", d=d, m=champion).get("run_id")
-    inputs = _one(con, "inputs", r=run_id)
-    quarantined = _rows(con, "quarantined", r=run_id)
-    freshness = check_freshness(con, d, limits_from_settings(settings), allow_stale=True)
+    run_id = _one(con, "run_of_date", report_date=report_date, model_version=champion).get("run_id")
+    inputs = _one(con, "inputs", run_id=run_id)
+    quarantined = _rows(con, "quarantined", run_id=run_id)
+    freshness = check_freshness(con, report_date, limits_from_settings(settings), allow_stale=True)
     return {
         "run_id": run_id,
         "inputs": inputs,

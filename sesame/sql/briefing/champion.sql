@@ -1,5 +1,5 @@
 -- champion: the model version that scored the date.
--- parameters: $d
+-- parameters: $report_date
 select model_version
 from snapshot_dates
-where snapshot_date = $d
+where snapshot_date = $report_date

@@ -1,5 +1,5 @@
 -- distribution: the score bands of the date against the baseline.
--- parameters: $d
+-- parameters: $report_date
 select
     band_lower,
     band_upper,
@@ -8,5 +8,5 @@ select
     baseline_users,
     baseline_share
 from report_score_distribution
-where report_date = $d
+where report_date = $report_date
 order by band_lower

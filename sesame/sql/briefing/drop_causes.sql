@@ -1,11 +1,11 @@
 -- drop_causes: the reason codes that lost points in the date's score drops, users and points.
--- parameters: $d
+-- parameters: $report_date
 with changes as (
     select
         user_id,
         unnest(point_changes) as change
     from report_score_drops
-    where report_date = $d
+    where report_date = $report_date
 )
 
 select

@@ -1,9 +1,9 @@
 -- flags: users per borrowing-risk flag.
--- parameters: $d
+-- parameters: $report_date
 with flags as (
     select unnest(flags) as flag
     from report_borrowing_risk
-    where report_date = $d
+    where report_date = $report_date
 )
 
 select

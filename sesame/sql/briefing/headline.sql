@@ -1,5 +1,5 @@
 -- headline: users, scored, unscorable, mean score and excellent users of one snapshot date.
--- parameters: $d
+-- parameters: $report_date
 select
     count(*) as users,
     count(score) as scored,
@@ -7,4 +7,4 @@ select
     avg(score) as mean_score,
     count(*) filter (where tier = 'excellent') as excellent
 from score_snapshots
-where snapshot_date = $d
+where snapshot_date = $report_date

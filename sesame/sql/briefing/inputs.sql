@@ -1,5 +1,5 @@
 -- inputs: the files and rows the run read and quarantined, and the totals of every run.
--- parameters: $r (the run)
+-- parameters: $run_id (the run)
 with every_run as (
     select
         (select count(*) from ingested_files) as files_all,
@@ -12,7 +12,7 @@ this_run as (
         coalesce(sum(rows_read), 0) as rows_read,
         coalesce(sum(rows_quarantined), 0) as rows_quarantined
     from ingested_files
-    where run_id = $r
+    where run_id = $run_id
 )
 
 select

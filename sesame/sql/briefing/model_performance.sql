@@ -1,5 +1,5 @@
 -- model_performance: each model's validation of the date, the champion first.
--- parameters: $d, $champion
+-- parameters: $report_date, $champion
 select
     model_version,
     snapshot_date,
@@ -18,5 +18,5 @@ select
     warnings,
     cap_curve
 from report_model_performance
-where report_date = $d
+where report_date = $report_date
 order by model_version <> $champion, model_version

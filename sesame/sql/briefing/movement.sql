@@ -1,12 +1,12 @@
--- movement: scored users whose score rose, fell or stayed since the previous date ($p), and
+-- movement: scored users whose score rose, fell or stayed since the previous date ($previous_date), and
 -- those newly scored.
--- parameters: $d, $p
+-- parameters: $report_date, $previous_date
 with now_scores as (
     select
         user_id,
         score
     from score_snapshots
-    where snapshot_date = $d and score is not null
+    where snapshot_date = $report_date and score is not null
 ),
 
 earlier as (
@@ -14,7 +14,7 @@ earlier as (
         user_id,
         score
     from score_snapshots
-    where snapshot_date = $p and score is not null
+    where snapshot_date = $previous_date and score is not null
 )
 
 select

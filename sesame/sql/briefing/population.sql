@@ -1,6 +1,6 @@
 -- population: each measure's mean, share unscorable and PSI against the baseline, the score
 -- first.
--- parameters: $d
+-- parameters: $report_date
 select
     measure,
     baseline_date,
@@ -11,5 +11,5 @@ select
     share_unscorable,
     baseline_share_unscorable
 from report_population
-where report_date = $d
+where report_date = $report_date
 order by case measure when 'score' then 0 else 1 end, measure

@@ -1,5 +1,5 @@
 -- score_bands: bad rate by score band, observed and predicted, per model.
--- parameters: $d
+-- parameters: $report_date
 select
     model_version,
     band_low,
@@ -8,5 +8,5 @@ select
     bad_rate,
     predicted_bad_rate
 from report_score_bands
-where report_date = $d
+where report_date = $report_date
 order by model_version, band_low

@@ -1,5 +1,5 @@
 -- top_drops: the largest score drops, after new events ($with_events) or with none.
--- parameters: $d, $with_events, $n (rows shown)
+-- parameters: $report_date, $with_events, $top_rows (rows shown)
 with drops as (
     select
         *,
@@ -7,7 +7,7 @@ with drops as (
         + len(new_profile_change_ids) + len(new_loan_application_ids)
         + len(new_risk_event_ids) as new_events
     from report_score_drops
-    where report_date = $d
+    where report_date = $report_date
 )
 
 select
@@ -22,4 +22,4 @@ select
 from drops
 where (new_events > 0) = $with_events
 order by score_drop desc, user_id asc
-limit $n
+limit $top_rows

@@ -1,5 +1,5 @@
 -- top_records: the negative records of the date, newest first.
--- parameters: $d, $n (rows shown)
+-- parameters: $report_date, $top_rows (rows shown)
 select
     record_id,
     user_id,
@@ -10,6 +10,6 @@ select
     resolved_at,
     counts_until
 from report_negative_records
-where report_date = $d
+where report_date = $report_date
 order by occurred_at desc, record_id desc
-limit $n
+limit $top_rows

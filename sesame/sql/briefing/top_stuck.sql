@@ -1,5 +1,5 @@
 -- top_stuck: the users stuck longest.
--- parameters: $d, $n (rows shown)
+-- parameters: $report_date, $top_rows (rows shown)
 select
     user_id,
     months_without_rise,
@@ -9,6 +9,6 @@ select
     fell_in_between,
     factors
 from report_stuck_users
-where report_date = $d
+where report_date = $report_date
 order by months_without_rise desc, user_id asc
-limit $n
+limit $top_rows

@@ -1,5 +1,5 @@
 -- top_tier_changes: the tier changes that lost most benefits and moved most.
--- parameters: $d, $n (rows shown)
+-- parameters: $report_date, $top_rows (rows shown)
 select
     user_id,
     previous_tier,
@@ -9,6 +9,6 @@ select
     array_to_string(benefits_gained, ', ') as benefits_gained,
     array_to_string(benefits_lost, ', ') as benefits_lost
 from report_tier_changes
-where report_date = $d
+where report_date = $report_date
 order by len(benefits_lost) desc, abs(score - previous_score) desc, user_id asc
-limit $n
+limit $top_rows
