@@ -135,8 +135,8 @@ def _since_previous(
     try:
         drop = con.sql(
             f"select {', '.join(NEW_EVENTS)} from report_score_drops "
-            "where report_date = $d and user_id = $user_id",
-            params={"user_id": user_id, "d": day},
+            "where report_date = $report_date and user_id = $user_id",
+            params={"user_id": user_id, "report_date": day},
         ).pl()
     except duckdb.CatalogException:  # a warehouse whose reports were never written
         drop = pl.DataFrame()

@@ -201,8 +201,9 @@ def _read_sample(
             "before the exports' end)"
         )
     scorable = con.execute(
-        "select count(*) from dimension_aggregates where snapshot_date = $d and is_scorable",
-        {"d": snapshot_date},
+        "select count(*) from dimension_aggregates "
+        "where snapshot_date = $snapshot_date and is_scorable",
+        {"snapshot_date": snapshot_date},
     ).fetchall()[0][0]
     if not scorable:
         raise FitError(
@@ -210,8 +211,8 @@ def _read_sample(
             f"`sesame backfill --start {snapshot_date} --end {snapshot_date}` first"
         )
     earlier = con.execute(
-        "select max(snapshot_date) from snapshot_dates where snapshot_date < $d",
-        {"d": snapshot_date},
+        "select max(snapshot_date) from snapshot_dates where snapshot_date < $snapshot_date",
+        {"snapshot_date": snapshot_date},
     ).fetchall()[0][0]
     if earlier is None:  # friends' published scores are read from the dates before
         before = previous_month_end(snapshot_date)
@@ -227,10 +228,10 @@ def _read_sample(
         f"select features.user_id, {columns}, outcomes.outcome "
         f"from dimension_aggregates as features inner join {outcomes} as outcomes "
         "on features.user_id = outcomes.user_id "
-        "where features.snapshot_date = $d and features.is_scorable "
+        "where features.snapshot_date = $snapshot_date and features.is_scorable "
         "and outcomes.outcome in ('good', 'bad') "
         "and (outcomes.has_credit_bill_due or not $exposed_only) order by features.user_id",
-        params={"d": snapshot_date, "exposed_only": exposed_only},
+        params={"snapshot_date": snapshot_date, "exposed_only": exposed_only},
     ).pl()
     con.execute(f"drop table if exists temp.main.{outcomes}")
     bad = (frame["outcome"] == "bad").cast(pl.Int8).to_numpy()

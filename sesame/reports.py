@@ -96,15 +96,15 @@ def build_reports(
     started = time.perf_counter()
     parameters = report_parameters(settings, card, report_date) | {
         "previous_snapshot_date": con.execute(
-            "select max(snapshot_date) from snapshot_dates where snapshot_date < $d",
-            {"d": report_date},
+            "select max(snapshot_date) from snapshot_dates where snapshot_date < $report_date",
+            {"report_date": report_date},
         ).fetchall()[0][0],
         # the baseline of the distribution and population reports, bound as a value so that
         # their reads of score_snapshots touch two dates, not the history
         "previous_month_end": con.execute(
             "select max(snapshot_date) from snapshot_dates "
-            "where snapshot_date = last_day(snapshot_date) and snapshot_date < $d",
-            {"d": report_date},
+            "where snapshot_date = last_day(snapshot_date) and snapshot_date < $report_date",
+            {"report_date": report_date},
         ).fetchall()[0][0],
     }
     # the month-ends report_borrowing_risk reads (its only reader among the SQL reports): the
@@ -146,7 +146,9 @@ def build_reports(
     for name, table in staged.items():
         con.execute(f"create table if not exists {name} as from {table} limit 0")
         _add_new_columns(con, name, table)
-        con.execute(f"delete from {name} where report_date = $d", {"d": report_date})
+        con.execute(
+            f"delete from {name} where report_date = $report_date", {"report_date": report_date}
+        )
         con.execute(f"insert into {name} by name from {table}")
         rows[name] = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
         con.execute(f"drop table {table}")
@@ -238,8 +240,8 @@ def _stuck(
     report_date = parameters["report_date"]
     earlier = con.execute(
         "select max(report_date) from report_bases "
-        "where report = 'stuck' and basis = $basis and report_date <> $d",
-        {"basis": basis, "d": report_date},
+        "where report = 'stuck' and basis = $basis and report_date <> $report_date",
+        {"basis": basis, "report_date": report_date},
     ).fetchall()[0][0]
     staged = {
         "report_stuck_users": "new_report_stuck_users",
@@ -251,16 +253,18 @@ def _stuck(
         for table, new in staged.items():
             con.execute(
                 f"create or replace temp table {new} as "
-                f"select * replace (cast($d as date) as report_date) from {table} "
+                f"select * replace (cast($report_date as date) as report_date) from {table} "
                 "where report_date = $earlier",
-                {"d": report_date, "earlier": earlier},
+                {"report_date": report_date, "earlier": earlier},
             )
         log.info("stuck reports: the month-ends are those of %s, its rows reused", earlier)
     con.execute(
-        "delete from report_bases where report = 'stuck' and report_date = $d", {"d": report_date}
+        "delete from report_bases where report = 'stuck' and report_date = $report_date",
+        {"report_date": report_date},
     )
     con.execute(
-        "insert into report_bases values ($d, 'stuck', $basis)", {"d": report_date, "basis": basis}
+        "insert into report_bases values ($report_date, 'stuck', $basis)",
+        {"report_date": report_date, "basis": basis},
     )
     return staged
 
@@ -303,9 +307,9 @@ def _compute_stuck(
                 ["user_id", "is_scorable", *(f'"{c.name}"' for c in card.characteristics)]
             )
             aggregates = con.sql(
-                f"select {columns} from dimension_aggregates where snapshot_date = $d "
+                f"select {columns} from dimension_aggregates where snapshot_date = $snapshot_date "
                 "and user_id between $user_from and $user_to",
-                params={"d": latest["month_end"][0]} | in_range(user_range),
+                params={"snapshot_date": latest["month_end"][0]} | in_range(user_range),
             ).pl()
             lost = code_points_lost(aggregates.lazy(), card=card)
             sum_parts.append(point_sums(lost, stuck=parts[-1].lazy()).collect())
@@ -334,7 +338,10 @@ def report_rows(
     """One report's rows for a date (repair_decisions: as decided at the latest scored date)."""
     if name == "repair_decisions":
         return con.sql("select * from repair_decisions order by request_id")
-    return con.sql(f"select * from {name} where report_date = $d", params={"d": report_date})
+    return con.sql(
+        f"select * from {name} where report_date = $report_date",
+        params={"report_date": report_date},
+    )
 
 
 # A cell a spreadsheet would run as a formula (OWASP, "CSV injection"): it starts with one of these.

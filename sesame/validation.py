@@ -85,8 +85,9 @@ def _models_at(con: duckdb.DuckDBPyConnection, table: str, day: date) -> list[st
     if not _has_table(con, table):
         return []
     rows = con.execute(
-        f"select distinct model_version from {table} where snapshot_date = $d order by 1",
-        {"d": day},
+        f"select distinct model_version from {table} "
+        "where snapshot_date = $snapshot_date order by 1",
+        {"snapshot_date": day},
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -94,8 +95,8 @@ def _models_at(con: duckdb.DuckDBPyConnection, table: str, day: date) -> list[st
 def _scores(con: duckdb.DuckDBPyConnection, table: str, model: str, day: date) -> pl.DataFrame:
     return con.sql(
         f"select user_id, score from {table} "
-        "where snapshot_date = $d and model_version = $model and score is not null",
-        params={"d": day, "model": model},
+        "where snapshot_date = $snapshot_date and model_version = $model and score is not null",
+        params={"snapshot_date": day, "model": model},
     ).pl()
 
 
@@ -134,8 +135,8 @@ def _stability(
         for day in {report_date, snapshot, previous}:
             values = con.sql(
                 f'select "{characteristic.name}" from dimension_aggregates '
-                "where snapshot_date = $d and is_scorable",
-                params={"d": day},
+                "where snapshot_date = $snapshot_date and is_scorable",
+                params={"snapshot_date": day},
             ).pl()
             labels[day] = values.select(bin_label_expr(characteristic))[characteristic.name]
         rows.append(

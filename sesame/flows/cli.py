@@ -389,7 +389,8 @@ def report(
     con = connect_read_only(settings)
     try:
         known = con.execute(
-            "select count(*) from snapshot_dates where snapshot_date = $d", {"d": day}
+            "select count(*) from snapshot_dates where snapshot_date = $snapshot_date",
+            {"snapshot_date": day},
         ).fetchall()[0][0]
     finally:
         con.close()
