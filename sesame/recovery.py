@@ -2,7 +2,7 @@
 ``sesame rebuild`` takes from the Parquet snapshot copies.
 
 Every publish keeps the file it replaces in ``<warehouse>/backups/`` (``backups_kept``, see
-``sesame.warehouse.keep_backup``). ``restore`` verifies a backup and publishes it again, keeping
+``sesame.backups.keep_backup``). ``restore`` verifies a backup and publishes it again, keeping
 the file it replaces beside the others (``...-before-restore.duckdb``), so a restore can itself
 be undone. ``rebuild`` (a flow, ``sesame.flows.nightly.rebuild_flow``) makes a new warehouse
 from the exports and puts back every published snapshot from its Parquet copy.
@@ -18,20 +18,15 @@ from pathlib import Path
 
 import duckdb
 
+from sesame.backups import backups, keep_backup
+from sesame.damage import verify_database
 from sesame.errors import SesameError, UsageError, WarehouseDamagedError
+from sesame.files import PRIVATE_FILE
 from sesame.runs import RunSummary, new_run_id, write_run_log
 from sesame.scoring import DateResult
 from sesame.settings import Settings
-from sesame.warehouse import (
-    ASIDE_PREFIX,
-    PRIVATE_FILE,
-    backups,
-    keep_backup,
-    recover,
-    snapshot_partition,
-    verify_database,
-    warehouse_lock,
-)
+from sesame.snapshot_files import snapshot_partition
+from sesame.warehouse import ASIDE_PREFIX, recover, warehouse_lock
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from sesame import __version__, rules
+from sesame.files import PRIVATE_FILE, ensure_private_dir, move_into_place
 from sesame.scoring import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import bind, define_view, materialize, read_sql
@@ -30,7 +31,6 @@ from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
 from sesame.transforms.stuck import point_sums, stuck_factors, stuck_users
 from sesame.validation import frames, validate
-from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, move_into_place
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ import duckdb
 
 from sesame.dates import is_month_end
 from sesame.settings import Settings
-from sesame.warehouse import snapshot_partition
+from sesame.snapshot_files import snapshot_partition
 
 log = logging.getLogger(__name__)
 

@@ -24,14 +24,15 @@ from typing import Any
 import duckdb
 
 from sesame import __version__
+from sesame.damage import no_room
 from sesame.errors import DiskFullError
+from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.freshness import TableFreshness
 from sesame.ingest import TableIngest
 from sesame.reports import ReportSummary
 from sesame.schema import CONTRACT_VERSION
 from sesame.scoring import DateResult
 from sesame.settings import Settings
-from sesame.warehouse import PRIVATE_FILE, ensure_private_dir, no_room
 
 log = logging.getLogger(__name__)
 

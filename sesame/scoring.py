@@ -32,10 +32,11 @@ import polars as pl
 
 from sesame import checks, incremental, rules
 from sesame.dates import previous_month_end
+from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
-from sesame.warehouse import ALIAS, PRIVATE_FILE, configure, ensure_private_dir, pause_point
+from sesame.warehouse import ALIAS, configure, pause_point
 
 log = logging.getLogger(__name__)
 

@@ -5,29 +5,31 @@ A run never writes the published file in place. It takes the warehouse lock, cop
 ``os.replace``: an analyst holding the old file read-only keeps a consistent view, and a run
 that fails (or is killed) leaves the published file exactly as it was. The file is written in
 DuckDB's v1.5.0 storage format so that the DuckDB CLI from PyPI can open it too.
+
+Beside it: ``files`` (private files, fsync, moving in place), ``backups`` (the file each run
+replaced), ``damage`` (a damaged file or a full disk, and the verification that reads every
+block) and ``snapshot_files`` (the Parquet copies).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import logging
 import os
-import re
 import shutil
 import sys
 import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
+from sesame.backups import BACKUP_DIR, keep_backup, prune_backups
+from sesame.damage import is_damage, no_room, verify_database
 from sesame.errors import (
     DiskFullError,
     SesameError,
@@ -35,6 +37,7 @@ from sesame.errors import (
     WarehouseBusyError,
     WarehouseDamagedError,
 )
+from sesame.files import PRIVATE_FILE, ensure_private_dir, fsync, fsync_dir, move_into_place
 from sesame.settings import Settings
 from sesame.sqlmodels import run_script
 
@@ -44,16 +47,6 @@ STORAGE_VERSION = "v1.5.0"  # readable by duckdb 2.x and by the duckdb CLI 1.5 o
 ALIAS = "warehouse"
 LOCK_NAME = ".sesame.lock"
 ASIDE_PREFIX = ".sesame.duckdb.building-"
-PARQUET_BATCH_ROWS = 256_000
-PRIVATE_FILE = 0o600  # credit data: readable and writable by the owner only
-PRIVATE_DIR = 0o700
-# The connections of the runs building a copy in this process, by run id.
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Creates a directory readable by its owner only (credit data is sensitive)."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    return path
 
 
 def configure(con: duckdb.DuckDBPyConnection, settings: Settings, temp_dir: Path) -> None:
@@ -253,7 +246,7 @@ def publish_copy(run_id: str) -> None:
     aside = build.aside
     try:
         os.chmod(aside, PRIVATE_FILE)
-        _fsync(aside)
+        fsync(aside)
         _publish(
             build.root,
             run_id,
@@ -271,35 +264,6 @@ def publish_copy(run_id: str) -> None:
         raise DiskFullError("publish", full[0], full[1]) from None
 
 
-# DuckDB's words for a file that fails its checksums or ends early
-DAMAGE_MARKERS = (
-    "Corrupt database file",
-    "Could not read enough bytes",
-    "checksum",
-    "not a valid DuckDB database",
-)
-
-
-def is_damage(error: BaseException) -> bool:
-    """Whether a DuckDB error says that a database file is damaged."""
-    return isinstance(error, duckdb.Error) and any(m in str(error) for m in DAMAGE_MARKERS)
-
-
-def no_room(error: BaseException) -> tuple[str, str] | None:
-    """(path, detail) when ``error`` is a write that failed for want of room, else None:
-    an ``OSError`` with ENOSPC, EDQUOT or EFBIG, or DuckDB's IO error carrying the same."""
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        # a copy names its source first and what it was writing second
-        return str(error.filename2 or error.filename or "?"), os.strerror(error.errno)
-    if isinstance(error, duckdb.Error):
-        text = str(error)
-        for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            if os.strerror(code) in text:
-                quoted = re.search(r'"([^"]+)"', text)
-                return (quoted.group(1) if quoted else "?"), os.strerror(code)
-    return None
-
-
 def _explain(error: BaseException, step: str, aside: Path, published: Path) -> SesameError | None:
     """A failure of the copy said as what it means for the published warehouse: damage to
     the published file (the copy is byte for byte the same) or a full disk; else None."""
@@ -312,39 +276,6 @@ def _explain(error: BaseException, step: str, aside: Path, published: Path) -> S
     if full is not None:
         return DiskFullError(step, full[0], full[1])
     return None
-
-
-def verify_database(path: Path, *, shown_as: Path | None = None, memory_limit: str = "1GB") -> None:
-    """Reads every column of every table of the DuckDB file at ``path`` once, so that DuckDB
-    checks every block's checksum; raises ``WarehouseDamagedError`` naming the first table
-    that fails (and the file as ``shown_as``: the published file a copy was made from).
-
-    The reads stream (a count and a hash per table), so ``memory_limit`` only caps the blocks
-    DuckDB would keep cached: without it, its default of 80% of the machine let the cache grow
-    with the whole file (peak RSS 4.3 GB for 4.1 GB at 200k users and 365 snapshots)."""
-    name = str(shown_as or path)
-    try:
-        con = duckdb.connect(str(path), read_only=True, config={"memory_limit": memory_limit})
-    except duckdb.Error as error:
-        if not is_damage(error):
-            raise
-        raise WarehouseDamagedError(name, str(error).replace(str(path), name)) from None
-    try:
-        tables = con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() "
-            "order by table_name"
-        ).fetchall()
-        for (table,) in tables:
-            try:
-                # hash(t) is the row: every column's blocks are read and checked
-                con.execute(f'select count(*), bit_xor(hash(t)) from "{table}" as t').fetchall()
-            except duckdb.Error as error:
-                if not is_damage(error):
-                    raise
-                detail = str(error).replace(str(path), name).splitlines()[0]
-                raise WarehouseDamagedError(name, f"table {table}: {detail}") from None
-    finally:
-        con.close()
 
 
 JOURNAL_PREFIX = ".publish-"
@@ -370,78 +301,16 @@ def _publish(
         json.dumps({"aside": str(aside), "moves": [[str(a), str(f)] for a, f in moves]})
     )
     os.chmod(temporary, PRIVATE_FILE)
-    _fsync(temporary)
+    fsync(temporary)
     os.replace(temporary, journal)
-    _fsync_dir(root)
+    fsync_dir(root)
     pause_point("publish")
     os.replace(aside, published)  # the one step that publishes the database
-    _fsync_dir(root)
+    fsync_dir(root)
     pause_point("moves")
     move_into_place(moves)
     journal.unlink()
     prune_backups(root, backups_kept)
-
-
-BACKUP_DIR = "backups"
-BACKUP_SUFFIX = ".duckdb"
-
-
-def backup_dir(root: Path) -> Path:
-    return root / BACKUP_DIR
-
-
-def keep_backup(root: Path, published: Path, label: str = "") -> Path | None:
-    """Keeps the published file as ``backups/sesame-<its UTC time><label>.duckdb``. Runs never
-    write the published file in place (they publish a new file over it), so a hard link to it
-    stays the file as it was published, at no cost in time; where links are not possible
-    (another file system), it is copied. None when there is no published file."""
-    if not published.exists():
-        return None
-    folder = ensure_private_dir(backup_dir(root))
-    stamp = datetime.fromtimestamp(published.stat().st_mtime, UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    backup = folder / f"sesame-{stamp}{label}{BACKUP_SUFFIX}"
-    if backup.exists():
-        return backup  # kept already (a run that stopped after keeping it)
-    try:
-        os.link(published, backup)
-    except OSError:
-        temporary = folder / f".copy-{backup.name}"
-        shutil.copyfile(published, temporary)
-        os.chmod(temporary, PRIVATE_FILE)
-        os.replace(temporary, backup)
-    _fsync_dir(folder)
-    return backup
-
-
-def backups(root: Path) -> list[Path]:
-    """The kept backups, newest first."""
-    folder = backup_dir(root)
-    if not folder.is_dir():
-        return []
-    return sorted(folder.glob(f"sesame-*{BACKUP_SUFFIX}"), key=lambda p: p.name, reverse=True)
-
-
-def prune_backups(root: Path, kept: int) -> None:
-    """Removes all but the ``kept`` newest run backups (those a restore or a rebuild set aside,
-    named ``...-before-*``, stay until their user removes them)."""
-    rotating = [b for b in backups(root) if "-before-" not in b.name]
-    for old in rotating[kept:]:
-        old.unlink(missing_ok=True)
-
-
-def move_into_place(moves: list[tuple[Path, Path]]) -> None:
-    """Moves each aside file or folder over its final name; safe to repeat after a crash."""
-    for aside, final in moves:
-        if not aside.exists():
-            continue  # moved already
-        if aside.is_dir():
-            replaced = final.with_name(f".replaced-{aside.name}")
-            if final.exists():
-                os.replace(final, replaced)
-            os.replace(aside, final)
-            shutil.rmtree(replaced, ignore_errors=True)
-        else:
-            os.replace(aside, final)
 
 
 def recover(settings: Settings) -> None:
@@ -521,52 +390,3 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute("set memory_limit = $limit", {"limit": settings.memory_limit})
     run_script(con, "ddl/macros")
     return con
-
-
-def snapshot_partition(settings: Settings, snapshot_date: date) -> Path:
-    """The Parquet copy of one date's snapshots."""
-    return (
-        settings.warehouse
-        / "score_snapshots"
-        / f"snapshot_date={snapshot_date.isoformat()}"
-        / "data.parquet"
-    )
-
-
-def write_snapshot_partitions(
-    con: duckdb.DuckDBPyConnection, settings: Settings, dates: list[date], run_id: str
-) -> list[tuple[Path, Path]]:
-    """Writes each date's snapshots to a temporary Parquet file; returns (temporary, final) pairs.
-
-    The caller lists the pairs in ``building``'s ``moves``: they move in place right after the
-    database is published.
-    """
-    pending = []
-    for snapshot_date in dates:
-        final = snapshot_partition(settings, snapshot_date)
-        ensure_private_dir(final.parent)
-        temporary = final.with_name(f".data-{run_id}.parquet")
-        reader = con.sql(
-            "select * exclude (snapshot_date) from score_snapshots "
-            "where snapshot_date = $snapshot_date order by user_id",
-            params={"snapshot_date": snapshot_date},
-        ).to_arrow_reader(PARQUET_BATCH_ROWS)
-        with pq.ParquetWriter(temporary, reader.schema, compression="zstd") as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-        os.chmod(temporary, PRIVATE_FILE)
-        pending.append((temporary, final))
-    return pending
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        _fsync(path)

@@ -22,7 +22,7 @@ def configure_prefect(settings: Settings) -> None:
     Values already in the environment win, so a deployment can point at a real Prefect server
     (``PREFECT_API_URL``) or elsewhere.
     """
-    from sesame.warehouse import ensure_private_dir  # DuckDB and Arrow: not at import
+    from sesame.files import ensure_private_dir  # nothing heavy at import
 
     home = ensure_private_dir(settings.prefect_state_dir().resolve())
     defaults = {

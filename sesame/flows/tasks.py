@@ -21,6 +21,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from sesame import recovery
+from sesame.damage import no_room
 from sesame.dates import month_ends_before
 from sesame.errors import SesameError
 from sesame.freshness import TableFreshness, check_freshness, limits_from_settings
@@ -42,14 +43,9 @@ from sesame.scoring import (
     stage_parts,
 )
 from sesame.settings import Settings
+from sesame.snapshot_files import write_snapshot_partitions
 from sesame.transforms.scorecard import Scorecard
-from sesame.warehouse import (
-    audit_copy,
-    building_connection,
-    no_room,
-    publish_copy,
-    write_snapshot_partitions,
-)
+from sesame.warehouse import audit_copy, building_connection, publish_copy
 
 IO_RETRY_DELAYS = [2.0, 10.0]  # seconds before the first and later retries
 

@@ -18,7 +18,7 @@ from sesame.flows.nightly import backfill_flow, nightly_flow, rebuild_flow
 from sesame.recovery import kept_snapshot_dates
 from sesame.retention import DATED_TABLES, dates_leaving, kept_in_database
 from sesame.settings import Settings
-from sesame.warehouse import snapshot_partition
+from sesame.snapshot_files import snapshot_partition
 from tests import pipeline
 from tests.builders import Exports
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sesame.backups import backups
+from sesame.damage import verify_database
 from sesame.errors import WarehouseDamagedError
 from sesame.flows.nightly import nightly_flow, rebuild_flow
 from sesame.recovery import kept_snapshot_dates, list_backups, restore
 from sesame.settings import Settings
-from sesame.warehouse import backups, verify_database
 from tests import pipeline
 from tests.builders import Exports, at
 
