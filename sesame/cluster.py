@@ -26,7 +26,8 @@ from typing import Any
 import duckdb
 
 from sesame.errors import SesameError, UsageError
-from sesame.scoring import PartitionJob, user_ranges
+from sesame.partitions import user_ranges
+from sesame.scoring import PartitionJob
 from sesame.settings import Settings
 from sesame.warehouse import ALIAS, attach_copy
 

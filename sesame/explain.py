@@ -18,7 +18,8 @@ import polars as pl
 
 from sesame.dates import month_ends_after
 from sesame.errors import UsageError
-from sesame.scoring import FEATURE_MODELS, date_parameters, in_range
+from sesame.partitions import in_range
+from sesame.scoring import FEATURE_MODELS, date_parameters
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize
 from sesame.transforms.actions import actionable_codes, best_actions, plan_to_target

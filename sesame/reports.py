@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from sesame import __version__, rules
 from sesame.files import PRIVATE_FILE, ensure_private_dir, move_into_place
-from sesame.scoring import ALL_USERS, in_range, user_ranges
+from sesame.partitions import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import bind, define_view, materialize, read_sql
 from sesame.transforms.drops import point_changes

@@ -1,9 +1,7 @@
 """Scoring one snapshot date: SQL models for the aggregates, the Polars scorecard for the score.
 
-Per date D, users are split into partitions by ranges of user_id of equal size (enough that
-none holds more than ``users_per_partition`` users, so its aggregates fit in memory; ranges, not
-a hash, so that a partition's joins can skip the blocks of the staged tables that hold only
-other users: DuckDB prunes them by their min/max user_id); each partition runs the
+Per date D, users are split into partitions by ranges of user_id (``sesame.partitions``); each
+partition runs the
 intermediate models (point in time at each request's date), collects its aggregates once into
 Polars, scores them and stages its snapshot rows. Then the checks of ``sql/checks`` run on the
 staged rows, and only then are D's rows replaced in the warehouse tables (inside the run's
@@ -18,7 +16,6 @@ checks and replacement.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import tempfile
 import time
@@ -33,6 +30,7 @@ import polars as pl
 from sesame import checks, incremental, rules
 from sesame.dates import previous_month_end
 from sesame.files import PRIVATE_FILE, ensure_private_dir
+from sesame.partitions import in_range, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
@@ -145,44 +143,6 @@ def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def partition_count(
-    con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_date: date, minimum: int = 1
-) -> int:
-    """How many user partitions ``snapshot_date`` takes: ``user_partitions`` when set, else
-    enough that none holds more than ``users_per_partition`` users, and at least ``minimum``
-    (a cluster's worker slots)."""
-    if settings.user_partitions is not None:
-        return settings.user_partitions
-    users = con.execute(
-        "select count(*) from stg_users where registered_at < day_end($snapshot_date)",
-        {"snapshot_date": snapshot_date},
-    ).fetchall()[0][0]
-    return max(minimum, math.ceil(users / settings.users_per_partition), 1)
-
-
-ALL_USERS = (-(2**63), 2**63 - 1)  # the user_id range of a single partition
-
-
-def user_ranges(
-    con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_date: date, minimum: int = 1
-) -> list[tuple[int, int]]:
-    """The partitions of ``snapshot_date`` as inclusive user_id ranges holding about as many
-    users registered by the date each (``partition_count`` of them; fewer if there are fewer
-    users), together covering every user_id."""
-    partitions = partition_count(con, settings, snapshot_date, minimum)
-    if partitions == 1:
-        return [ALL_USERS]
-    fractions = [i / partitions for i in range(1, partitions)]
-    cuts = con.execute(
-        "select quantile_disc(user_id, $fractions) from stg_users "
-        "where registered_at < day_end($snapshot_date)",
-        {"fractions": fractions, "snapshot_date": snapshot_date},
-    ).fetchall()[0][0]
-    starts = sorted({ALL_USERS[0], *(cut for cut in cuts or [] if cut is not None)})
-    ends = [start - 1 for start in starts[1:]] + [ALL_USERS[1]]
-    return list(zip(starts, ends, strict=True))
-
-
 def date_parameters(
     settings: Settings, card: Scorecard, snapshot_date: date, run_id: str
 ) -> dict[str, Any]:
@@ -218,10 +178,6 @@ def scoring_parameters(
         | basis.parameters
         | {"scoring_basis": basis.why}
     )
-
-
-def in_range(users: tuple[int, int]) -> dict[str, int]:
-    return {"user_from": users[0], "user_to": users[1]}
 
 
 def challenger_cards(settings: Settings) -> tuple[Scorecard, ...]:

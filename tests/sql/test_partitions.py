@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sesame.scoring import partition_count, user_ranges
+from sesame.partitions import partition_count, user_ranges
 from sesame.settings import Settings
 from sesame.warehouse import configure, connect_read_only
 from tests import pipeline
