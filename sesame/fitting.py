@@ -78,7 +78,7 @@ log = logging.getLogger("sesame")
 PDO_LADDER = (30.0, 25.0, 20.0, 15.0)
 ODDS = 20.0
 ODDS_SCORE = 650.0
-SCORE_MIN, SCORE_MAX = 350, 950  # the contract's score range (section 3)
+SCORE_MIN, SCORE_MAX = rules.SCORE_MIN, rules.SCORE_MAX  # the contract's score range
 # IV below which a characteristic carries no usable risk (the usual 0.02 "not predictive" line).
 MIN_IV = 0.02
 # Smallest prebin as a share of the dev sample: optbinning's default 0.05 merges rare

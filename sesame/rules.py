@@ -4,6 +4,11 @@ parameters (``sql_parameters``)."""
 
 from __future__ import annotations
 
+# --- the score (section 3) -----------------------------------------------------------------------
+SCORE_MIN = 350  # every score and published score lies in SCORE_MIN..SCORE_MAX
+SCORE_MAX = 950
+SCORE_BAND_POINTS = 50  # the reports' score bands: 350-399, 400-449, ... the last one 900-950
+
 # --- negative records (section 2): a resolved record stops counting this long after it ----------
 LEGAL_FINANCIAL_RETENTION_YEARS = 5  # legal (court list) and financial (institutions) records
 LIFE_RETENTION_YEARS = 2  # life records (unpaid fees, no-shows, taxi, rentals)
@@ -33,6 +38,9 @@ BAD_DEFINITION = (
 def sql_parameters() -> dict[str, int]:
     """The rules that SQL models take as bound parameters."""
     return {
+        "score_min": SCORE_MIN,
+        "score_max": SCORE_MAX,
+        "score_band_points": SCORE_BAND_POINTS,
         "legal_financial_retention_years": LEGAL_FINANCIAL_RETENTION_YEARS,
         "life_retention_years": LIFE_RETENTION_YEARS,
         "repair_paid_within_days": REPAIR_PAID_WITHIN_DAYS,

@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
+from sesame import rules
 from sesame.dates import yesterday
 from sesame.display import OneLineFormatter, console, is_terminal, number, visible
 from sesame.errors import SesameError, UsageError
@@ -523,8 +524,8 @@ def explain(
         int | None,
         typer.Option(
             "--target",
-            min=350,
-            max=950,
+            min=rules.SCORE_MIN,
+            max=rules.SCORE_MAX,
             help="a score to reach: the fewest actions that reach it, or when time would",
         ),
     ] = None,

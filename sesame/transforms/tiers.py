@@ -6,13 +6,15 @@ from typing import Any
 
 import polars as pl
 
+from sesame.rules import SCORE_MIN
+
 # (lowest score, tier), highest first; a null score is `unscorable`.
 TIERS: tuple[tuple[int, str], ...] = (
     (700, "excellent"),
     (650, "very_good"),
     (600, "good"),
     (550, "fair"),
-    (350, "poor"),
+    (SCORE_MIN, "poor"),
 )
 UNSCORABLE = "unscorable"
 TIER_NAMES = (*(name for _, name in TIERS), UNSCORABLE)

@@ -1,4 +1,5 @@
--- assert_scores_in_range: scores lie in 350..950 and sub-scores in 0..100; a scorable user has
+-- assert_scores_in_range: scores lie in $score_min..$score_max (350..950, sesame/rules.py) and
+-- sub-scores in 0..100; a scorable user has
 -- every sub-score, an unscorable one has neither score nor benefits.
 -- A failure means the scorecard's points no longer add up to the contract's range.
 select
@@ -12,8 +13,8 @@ select
     relationships
 from new_snapshots
 where
-    score not between 350 and 950
-    or published_score not between 350 and 950
+    score not between $score_min and $score_max
+    or published_score not between $score_min and $score_max
     or credit_history not between 0 and 100
     or identity not between 0 and 100
     or capacity not between 0 and 100

@@ -47,7 +47,11 @@ binned as (
         period,
         measure_value,
         case
-            when measure = 'score' then least(floor((measure_value - 350) / 50), 11)
+            when measure = 'score'
+                then least(
+                    floor((measure_value - $score_min) / $score_band_points),
+                    ($score_max - $score_min) // $score_band_points - 1
+                )
             else least(floor(measure_value / 10), 9)
         end as bin
     from measures

@@ -1,15 +1,21 @@
--- report_score_distribution: how many users score in each 50-point band, now and at the
--- previous month-end.
+-- report_score_distribution: how many users score in each band of $score_band_points points,
+-- now and at the previous month-end (the last band holds $score_max too).
 -- grain: one row per band (350-399 .. 900-950); key (report_date, band_lower)
--- parameters: $report_date, $previous_month_end (the latest month-end snapshot before it)
+-- parameters: $report_date, $previous_month_end (the latest month-end snapshot before it),
+-- $score_min, $score_max, $score_band_points (sesame/rules.py)
 with bands as (
-    select unnest(range(350, 950, 50)) as band_lower
+    select unnest(range($score_min, $score_max, $score_band_points)) as band_lower
 ),
 
 scores as (
     select
         score_snapshots.snapshot_date = $report_date as is_now,
-        least(350 + 50 * floor((score_snapshots.score - 350) / 50), 900) as band_lower
+        least(
+            $score_min
+            + $score_band_points
+            * floor((score_snapshots.score - $score_min) / $score_band_points),
+            $score_max - $score_band_points
+        ) as band_lower
     from score_snapshots
     where
         score_snapshots.score is not null
@@ -34,8 +40,12 @@ final as (
     select
         cast($report_date as date) as report_date,
         cast(band_lower as integer) as band_lower,
-        cast(case when band_lower = 900 then 950 else band_lower + 49 end as integer)
-            as band_upper,
+        cast(
+            case
+                when band_lower = $score_max - $score_band_points then $score_max
+                else band_lower + $score_band_points - 1
+            end as integer
+        ) as band_upper,
         cast(users as bigint) as users,
         cast(users / greatest(sum(users) over (), 1) as double) as share,
         cast(baseline_users as bigint) as baseline_users,
