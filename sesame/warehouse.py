@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -390,3 +391,17 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute("set memory_limit = $limit", {"limit": settings.memory_limit})
     run_script(con, "ddl/macros")
     return con
+
+
+def has_snapshot(settings: Settings, snapshot_date: date) -> bool:
+    """Whether the published warehouse holds snapshots of ``snapshot_date``."""
+    con = connect_read_only(settings)
+    try:
+        return bool(
+            con.execute(
+                "select exists (from snapshot_dates where snapshot_date = $snapshot_date)",
+                {"snapshot_date": snapshot_date},
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.close()

@@ -385,17 +385,9 @@ def report(
     _log_progress(quiet, verbose)
     settings = _settings(warehouse, input_dir, **_challenger_option(challenger))
     day = _date(as_of, "--as-of")
-    from sesame.warehouse import connect_read_only
+    from sesame.warehouse import has_snapshot
 
-    con = connect_read_only(settings)
-    try:
-        known = con.execute(
-            "select count(*) from snapshot_dates where snapshot_date = $snapshot_date",
-            {"snapshot_date": day},
-        ).fetchall()[0][0]
-    finally:
-        con.close()
-    if not known:
+    if not has_snapshot(settings, day):
         raise UsageError(
             f"the warehouse has no snapshots for {day}: run `sesame nightly --as-of {day}` "
             "or `sesame backfill` first"

@@ -183,6 +183,13 @@ def test_explain_unknown_user_is_a_clear_error(warehouse: Settings) -> None:
     assert "user 999 has no snapshot" in result.stderr
 
 
+def test_report_of_a_date_without_snapshots_says_what_to_run(warehouse: Settings) -> None:
+    result = sesame("report", "--as-of", "2026-06-15", "--warehouse", str(warehouse.warehouse))
+    assert result.returncode == 2, result.stderr
+    assert "the warehouse has no snapshots for 2026-06-15" in result.stderr
+    assert "sesame nightly --as-of 2026-06-15" in result.stderr
+
+
 def test_today_is_refused_as_a_snapshot_date(warehouse: Settings) -> None:
     today = date.today().isoformat()
     for command in (["nightly", "--as-of", today], ["backfill", "--start", today, "--end", today]):
