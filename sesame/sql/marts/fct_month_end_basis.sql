@@ -4,30 +4,27 @@
 -- grain: one row
 -- depends on: snapshot_dates
 -- parameters: $report_date, $report_months
-with month_ends as (
-    select
-        snapshot_date as month_end,
-        run_id
+with latest as (
+    select max(snapshot_date) as month_end
     from snapshot_dates
     where
         snapshot_date = last_day(snapshot_date)
         and snapshot_date <= cast($report_date as date)
 ),
 
-latest as (
-    select max(month_end) as month_end from month_ends
-),
-
 final as (
     select
         string_agg(
-            strftime(month_ends.month_end, '%Y-%m-%d') || ' ' || month_ends.run_id,
+            strftime(snapshot_dates.snapshot_date, '%Y-%m-%d') || ' ' || snapshot_dates.run_id,
             ', '
-            order by month_ends.month_end
+            order by snapshot_dates.snapshot_date
         ) as basis
-    from month_ends
+    from snapshot_dates
     cross join latest
-    where date_diff('month', month_ends.month_end, latest.month_end) < $report_months
+    where
+        snapshot_dates.snapshot_date = last_day(snapshot_dates.snapshot_date)
+        and snapshot_dates.snapshot_date <= latest.month_end
+        and date_diff('month', snapshot_dates.snapshot_date, latest.month_end) < $report_months
 )
 
 select * from final
