@@ -192,7 +192,8 @@ def _score_drops(
     # again: all of them at once took the run's peak from 2.2 to 3.9 GB)
     ids = con.sql("select user_id from score_drops_base order by user_id").fetchall()
     users = [row[0] for row in ids]
-    parts = []
+    # each range's point changes go into DuckDB as they are made (which can spill), so that
+    # Python holds one range's, not every dropped user's (millions on a first night at 3M)
     for start in range(0, max(len(users), 1), DROPS_USERS_PER_RANGE):  # one, if none
         block = users[start : start + DROPS_USERS_PER_RANGE] or [0, -1]
         aggregates = con.sql(  # the where clause lets the scan skip other dates' row groups
@@ -208,21 +209,28 @@ def _score_drops(
         ).pl()
         current = aggregates.lazy().filter(pl.col("snapshot_date") == report_date)
         previous = aggregates.lazy().filter(pl.col("snapshot_date") != report_date)
-        parts.append(point_changes(previous, current, card=card).collect())
+        changes = point_changes(previous, current, card=card).collect()
         del aggregates
-    changes = pl.concat(parts)
-    con.register("score_drop_changes", changes)
-    try:
-        con.execute(
-            "create or replace temp table new_report_score_drops as "
-            "select base.*, coalesce(changes.causes, []) as causes, "
-            "coalesce(changes.point_changes, []) as point_changes "
-            "from score_drops_base as base "
-            "left join score_drop_changes as changes on base.user_id = changes.user_id "
-            "order by base.score_drop desc, base.user_id"
-        )
-    finally:
-        con.unregister("score_drop_changes")
+        con.register("score_drop_range", changes)
+        try:
+            if start == 0:
+                con.execute(
+                    "create or replace temp table score_drop_changes as from score_drop_range"
+                )
+            else:
+                con.execute("insert into score_drop_changes by name from score_drop_range")
+        finally:
+            con.unregister("score_drop_range")
+        del changes
+    con.execute(
+        "create or replace temp table new_report_score_drops as "
+        "select base.*, coalesce(changes.causes, []) as causes, "
+        "coalesce(changes.point_changes, []) as point_changes "
+        "from score_drops_base as base "
+        "left join score_drop_changes as changes on base.user_id = changes.user_id "
+        "order by base.score_drop desc, base.user_id"
+    )
+    con.execute("drop table score_drop_changes")
     con.execute("drop table score_drops_base")
     return "new_report_score_drops"
 
