@@ -197,13 +197,4 @@ def link_input(target: Path, folders: list[Path], truth: Path | None) -> Path:
 def overlay_input(dataset: Dataset, target: Path) -> Path:
     """The exports up to D plus the files of D+1, as symlinks (same relative paths, sizes and
     modification times as the base files, so ingest sees only the day files as new)."""
-    for table in TABLES:
-        folder = target / table.name
-        folder.mkdir(parents=True, exist_ok=True)
-        for part in sorted((dataset.exports / table.name).glob("*.parquet")):
-            (folder / part.name).symlink_to(part)
-        day = dataset.day_file(table.name)
-        (folder / day.name).symlink_to(day)
-    if (dataset.exports / TRUTH).is_dir():
-        (target / TRUTH).symlink_to(dataset.exports / TRUTH)
-    return target
+    return link_input(target, [dataset.exports, dataset.day_files], dataset.exports / TRUTH)

@@ -110,17 +110,14 @@ def build_reports(
     # the month-ends report_borrowing_risk reads (its only reader among the SQL reports): the
     # latest and the $declining_months before it, not the stuck reports' year of them
     recent = {"report_months": settings.declining_months + 1}
-    with _timed("fct_month_end_scores"):
-        materialize(con, "marts/fct_month_end_scores", parameters | in_range(ALL_USERS) | recent)
-    with _timed("fct_previous_snapshots"):
-        materialize(con, "marts/fct_previous_snapshots", parameters)
+    materialize(con, "marts/fct_month_end_scores", parameters | in_range(ALL_USERS) | recent)
+    materialize(con, "marts/fct_previous_snapshots", parameters)
     define_view(con, "marts/fct_negative_records")
     define_view(con, "marts/fct_user_events")
     basis = _month_end_basis(con, parameters)
     staged: dict[str, str] = {}
     for name in SQL_REPORTS:
-        with _timed(name):
-            staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
+        staged[name] = materialize(con, f"reports/{name}", parameters, table=f"new_{name}")
     # dropped before the Polars steps, which need the memory; the stuck reports read a year of
     # month-ends range by range
     con.execute("drop table fct_month_end_scores")
@@ -166,7 +163,8 @@ def build_reports(
 
 @contextlib.contextmanager
 def _timed(what: str) -> Iterator[None]:
-    """Logs (at debug level: `--verbose`) how long one report step took."""
+    """Logs (at debug level: `--verbose`) how long one report step that is more than a SQL
+    model took (``sqlmodels.materialize`` logs each model's own time)."""
     started = time.perf_counter()
     yield
     log.debug("report step %s: %.2f s", what, time.perf_counter() - started)
