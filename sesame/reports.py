@@ -8,11 +8,9 @@ warehouse). ``write_report_files`` exports each table as CSV and Parquet plus on
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,6 +25,7 @@ from sesame.files import PRIVATE_FILE, ensure_private_dir, move_into_place
 from sesame.partitions import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import bind, define_view, materialize, read_sql
+from sesame.timing import timed
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
 from sesame.transforms.stuck import point_sums, stuck_factors, stuck_users
@@ -52,6 +51,7 @@ REPORT_TABLES = (
 )
 STUCK_USERS_PER_RANGE = 100_000  # users whose month-ends the stuck report holds at once
 DROPS_USERS_PER_RANGE = 100_000  # users whose two dates' points the drops report holds at once
+EXPORT_BATCH_ROWS = 100_000  # rows of a report the CSV and Parquet files are written from at once
 # Reports that are a SQL model each, materialised as they are.
 SQL_REPORTS = (
     "report_tier_changes",
@@ -121,14 +121,14 @@ def build_reports(
     # dropped before the Polars steps, which need the memory; the stuck reports read a year of
     # month-ends range by range
     con.execute("drop table fct_month_end_scores")
-    with _timed("report_score_drops"):
+    with timed(log, "report step report_score_drops"):
         staged["report_score_drops"] = _score_drops(con, card, parameters)
     con.execute("drop table fct_previous_snapshots")
     con.execute("drop view fct_user_events")
     con.execute("drop view fct_negative_records")
-    with _timed("report_stuck_users and report_stuck_factors"):
+    with timed(log, "report step report_stuck_users and report_stuck_factors"):
         staged.update(_stuck(con, settings, card, parameters, basis))
-    with _timed("validation"):
+    with timed(log, "report step validation"):
         checked = validate(con, settings, [card, *challengers], report_date, keep=True)
     for name, frame in frames(checked).items():
         con.register("validation_frame", frame)
@@ -159,15 +159,6 @@ def build_reports(
         time.perf_counter() - started,
     )
     return ReportSummary(report_date, rows, warnings=tuple(checked.warnings))
-
-
-@contextlib.contextmanager
-def _timed(what: str) -> Iterator[None]:
-    """Logs (at debug level: `--verbose`) how long one report step that is more than a SQL
-    model took (``sqlmodels.materialize`` logs each model's own time)."""
-    started = time.perf_counter()
-    yield
-    log.debug("report step %s: %.2f s", what, time.perf_counter() - started)
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str, staged: str) -> None:
@@ -368,22 +359,41 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _csv_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
-    """Rows for CSV: nested values (lists, structs) become JSON text, and no cell can run as a
-    spreadsheet formula (``neutralise_formulas``)."""
+def _csv_relation(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """Rows for CSV: nested values (lists, structs) become JSON text."""
     nested = [
         column
         for column, kind in zip(relation.columns, relation.types, strict=True)
         if str(kind).endswith("[]") or str(kind).startswith(("STRUCT", "MAP"))
     ]
-    if nested:
-        relation = relation.select(
-            ", ".join(
-                f'to_json("{c}")::varchar as "{c}"' if c in nested else f'"{c}"'
-                for c in relation.columns
-            )
+    if not nested:
+        return relation
+    return relation.select(
+        ", ".join(
+            f'to_json("{c}")::varchar as "{c}"' if c in nested else f'"{c}"'
+            for c in relation.columns
         )
-    return neutralise_formulas(relation.pl())
+    )
+
+
+def write_report_table(relation: duckdb.DuckDBPyRelation, folder: Path, name: str) -> None:
+    """Writes one report's rows as ``<name>.csv`` (nested values as JSON text, no cell a
+    spreadsheet would run as a formula: ``neutralise_formulas``) and ``<name>.parquet``, a batch
+    of ``EXPORT_BATCH_ROWS`` at a time: memory holds one batch, not the report (a first night's
+    score drops at 3M users are millions of rows with their point changes)."""
+    with (folder / f"{name}.csv").open("wb") as out:
+        reader = _csv_relation(relation).to_arrow_reader(EXPORT_BATCH_ROWS)
+        header = True
+        for batch in reader:
+            frame = pl.DataFrame(batch)
+            neutralise_formulas(frame).write_csv(out, include_header=header)
+            header = False
+        if header:  # no rows: the header alone
+            pl.DataFrame(reader.schema.empty_table()).write_csv(out)
+    reader = relation.to_arrow_reader(EXPORT_BATCH_ROWS)
+    with pq.ParquetWriter(folder / f"{name}.parquet", reader.schema, compression="zstd") as out:
+        for batch in reader:
+            out.write_batch(batch)
 
 
 def report_folder(settings: Settings, report_date: date) -> Path:
@@ -399,9 +409,8 @@ def write_report_files(
     root = ensure_private_dir(settings.warehouse / "reports")
     aside = ensure_private_dir(root / f".building-{report_date.isoformat()}-{run_id}")
     for name in REPORT_TABLES:
-        relation = report_rows(con, name, report_date)
-        _csv_frame(relation).write_csv(aside / f"{name}.csv")
-        pq.write_table(relation.to_arrow_table(), aside / f"{name}.parquet", compression="zstd")
+        with timed(log, f"report file {name}"):
+            write_report_table(report_rows(con, name, report_date), aside, name)
     (aside / "index.html").write_text(render_briefing(con, settings, report_date), encoding="utf-8")
     for path in aside.iterdir():
         os.chmod(path, PRIVATE_FILE)

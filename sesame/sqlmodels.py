@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from functools import cache
 from typing import Any
 
 import duckdb
 
 from sesame.settings import PACKAGE_DIR
+from sesame.timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,8 @@ def materialize(
     """Runs model ``name`` into a temporary table named after it (or ``table``); returns it."""
     target = table or name.rsplit("/", 1)[-1]
     sql = read_sql(name)
-    started = time.perf_counter()
-    execute(con, f'create or replace temp table "{target}" as\n{sql}', parameters)
-    log.debug("model %s: %.2f s", name, time.perf_counter() - started)  # --verbose
+    with timed(log, f"model {name}"):
+        execute(con, f'create or replace temp table "{target}" as\n{sql}', parameters)
     return target
 
 
@@ -77,11 +76,10 @@ def define_view(con: duckdb.DuckDBPyConnection, name: str) -> str:
 def run_statements(con: duckdb.DuckDBPyConnection, name: str, parameters: dict[str, Any]) -> None:
     """Runs a file of several statements (each ending ``;`` at the end of a line) in order,
     each with the parameters it uses bound."""
-    started = time.perf_counter()
-    for statement in re.split(r";[ \t]*\n", read_sql(name) + "\n"):
-        if _COMMENT.sub("", statement).strip():
-            execute(con, statement, parameters)
-    log.debug("statements %s: %.2f s", name, time.perf_counter() - started)  # --verbose
+    with timed(log, f"statements {name}"):
+        for statement in re.split(r";[ \t]*\n", read_sql(name) + "\n"):
+            if _COMMENT.sub("", statement).strip():
+                execute(con, statement, parameters)
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
