@@ -28,7 +28,7 @@ from sesame.sqlmodels import bind, define_view, materialize, read_sql
 from sesame.timing import timed
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
-from sesame.transforms.stuck import point_sums, stuck_factors, stuck_users
+from sesame.transforms.stuck import factor_counts, factors_from_counts, point_sums, stuck_users
 from sesame.validation import frames, validate
 
 log = logging.getLogger(__name__)
@@ -200,16 +200,7 @@ def _score_drops(
         previous = aggregates.lazy().filter(pl.col("snapshot_date") != report_date)
         changes = point_changes(previous, current, card=card).collect()
         del aggregates
-        con.register("score_drop_range", changes)
-        try:
-            if start == 0:
-                con.execute(
-                    "create or replace temp table score_drop_changes as from score_drop_range"
-                )
-            else:
-                con.execute("insert into score_drop_changes by name from score_drop_range")
-        finally:
-            con.unregister("score_drop_range")
+        append_rows(con, "score_drop_changes", changes, first=start == 0)
         del changes
     con.execute(
         "create or replace temp table new_report_score_drops as "
@@ -291,15 +282,18 @@ def _compute_stuck(
     ranges = settings.model_copy(
         update={"users_per_partition": min(settings.users_per_partition, STUCK_USERS_PER_RANGE)}
     )
-    parts, latest_parts, sum_parts = [], [], []
-    for user_range in user_ranges(con, ranges, report_date):
+    count_parts, sum_parts = [], []
+    for index, user_range in enumerate(user_ranges(con, ranges, report_date)):
         table = materialize(con, "marts/fct_month_end_scores", parameters | in_range(user_range))
         month_ends = con.table(table).pl()
         con.execute(f"drop table {table}")
-        parts.append(stuck_users(month_ends.lazy()).collect())
+        stuck = stuck_users(month_ends.lazy()).collect()
+        # the stuck users go into DuckDB range by range (which can spill); the factors need
+        # only counts and sums, which add up over the ranges: a few rows a range
+        append_rows(con, "stuck_users_frame", stuck, first=index == 0)
+        count_parts.append(factor_counts(month_ends.lazy(), stuck=stuck.lazy()).collect())
         latest = month_ends.filter(pl.col("months_back") == 0)
-        latest_parts.append(latest.select("user_id", "months_back", "score", "reasons"))
-        if latest.height:  # the points each factor costs, summed per group: a few rows a range
+        if latest.height:  # the points each factor costs, summed per group
             columns = ", ".join(
                 ["user_id", "is_scorable", *(f'"{c.name}"' for c in card.characteristics)]
             )
@@ -309,24 +303,37 @@ def _compute_stuck(
                 params={"snapshot_date": latest["month_end"][0]} | in_range(user_range),
             ).pl()
             lost = code_points_lost(aggregates.lazy(), card=card)
-            sum_parts.append(point_sums(lost, stuck=parts[-1].lazy()).collect())
+            sum_parts.append(point_sums(lost, stuck=stuck.lazy()).collect())
             del aggregates
-        del month_ends
-    users = pl.concat(parts)
-    factors = stuck_factors(
-        pl.concat(latest_parts).lazy(),
-        stuck=users.lazy(),
+        del month_ends, stuck, latest
+    factors = factors_from_counts(
+        pl.concat(count_parts).lazy(),
         point_sums=pl.concat(sum_parts).lazy() if sum_parts else None,
     ).collect()
-    con.register("stuck_users_frame", users)
     con.register("stuck_factors_frame", factors)
     try:
         on_date = {"report_date": report_date}
         materialize(con, "reports/report_stuck_users", on_date, table="new_report_stuck_users")
         materialize(con, "reports/report_stuck_factors", on_date, table="new_report_stuck_factors")
     finally:
-        con.unregister("stuck_users_frame")
         con.unregister("stuck_factors_frame")
+        con.execute("drop table if exists stuck_users_frame")
+
+
+def append_rows(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, *, first: bool
+) -> None:
+    """Puts ``frame``'s rows into temporary table ``table``: made from them when ``first``,
+    else added to it by name. A step computed in user ranges keeps its rows in DuckDB, which
+    can spill, rather than in Python."""
+    con.register("appended_frame", frame)
+    try:
+        if first:
+            con.execute(f"create or replace temp table {table} as from appended_frame")
+        else:
+            con.execute(f"insert into {table} by name from appended_frame")
+    finally:
+        con.unregister("appended_frame")
 
 
 def report_rows(

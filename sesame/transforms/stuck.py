@@ -114,6 +114,31 @@ def factor_point_gaps(sums: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def factor_counts(month_end_scores: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.LazyFrame:
+    """Grain: one row per (factor, is_stuck) among the users scored at the latest month-end:
+    with_factor, the group's users whose reasons hold the code; and one row per group with a
+    null factor, whose with_factor is the group's users. ``stuck``: (user_id) of the stuck
+    users. Counts of user ranges add up, so a range's month-ends can be dropped once counted."""
+    latest = month_end_scores.filter(
+        (pl.col("months_back") == 0) & pl.col("score").is_not_null()
+    ).select("user_id", "reasons")
+    users = latest.join(
+        stuck.select("user_id", pl.lit(True).alias("is_stuck")), on="user_id", how="left"
+    ).with_columns(pl.col("is_stuck").fill_null(False))
+    with_factor = pl.len().cast(pl.Int64).alias("with_factor")
+    counts = (
+        users.explode("reasons")
+        .drop_nulls("reasons")
+        .group_by(pl.col("reasons").alias("factor"), "is_stuck")
+        .agg(with_factor)
+    )
+    totals = users.group_by("is_stuck").agg(with_factor)
+    return pl.concat(
+        [counts, totals.select(pl.lit(None, dtype=pl.String).alias("factor"), pl.all())],
+        how="diagonal",
+    )
+
+
 def stuck_factors(
     month_end_scores: pl.LazyFrame,
     *,
@@ -121,41 +146,42 @@ def stuck_factors(
     stuck: pl.LazyFrame | None = None,
     point_sums: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """Grain: one row per factor code seen at the latest month-end.
-
-    share_stuck: stuck users whose latest month-end reasons hold the code, over stuck users;
-    share_others: the same over every other user scored at that month-end; lift: their ratio
-    (null when no other user has the code). ``stuck``: the result of ``stuck_users`` when the
-    caller has it already (computing it inside this plan is several times slower).
-    ``point_sums`` (``point_sums`` of the user ranges): adds the mean points stuck users and the
-    others lose on each factor and their gap, and ranks by the gap (most points that set stuck
-    users apart first); without it, by lift.
-    """
-    latest = month_end_scores.filter(
-        (pl.col("months_back") == 0) & pl.col("score").is_not_null()
-    ).select("user_id", "reasons")
+    """``factors_from_counts`` of the month-end scores in one pass. ``stuck``: the result of
+    ``stuck_users`` when the caller has it already (computing it inside this plan is several
+    times slower)."""
     if stuck is None:
         stuck = stuck_users(month_end_scores, min_months=min_months)
-    stuck = stuck.select("user_id", pl.lit(True).alias("is_stuck"))
-    users = latest.join(stuck, on="user_id", how="left").with_columns(
-        pl.col("is_stuck").fill_null(False)
+    return factors_from_counts(factor_counts(month_end_scores, stuck=stuck), point_sums=point_sums)
+
+
+def factors_from_counts(
+    counts: pl.LazyFrame, *, point_sums: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """Grain: one row per factor code seen at the latest month-end.
+
+    ``counts``: ``factor_counts`` rows, of one or of several user ranges. share_stuck: stuck
+    users whose latest month-end reasons hold the code, over stuck users; share_others: the
+    same over every other user scored at that month-end; lift: their ratio (null when no other
+    user has the code). ``point_sums`` (``point_sums`` of the user ranges): adds the mean points
+    stuck users and the others lose on each factor and their gap, and ranks by the gap (most
+    points that set stuck users apart first); without it, by lift.
+    """
+    summed = counts.group_by("factor", "is_stuck").agg(pl.col("with_factor").sum())
+    totals = summed.filter(pl.col("factor").is_null()).select(
+        "is_stuck", pl.col("with_factor").alias("users")
     )
-    totals = users.group_by("is_stuck").agg(pl.len().alias("users"))
     counts = (
-        users.explode("reasons")
-        .drop_nulls("reasons")
-        .group_by("reasons", "is_stuck")
-        .agg(pl.len().alias("with_factor"))
+        summed.filter(pl.col("factor").is_not_null())
         .join(totals, on="is_stuck")
         .with_columns((pl.col("with_factor") / pl.col("users")).alias("share"))
     )
     stuck_share = counts.filter(pl.col("is_stuck")).select(
-        pl.col("reasons").alias("factor"),
+        "factor",
         pl.col("with_factor").alias("stuck_users"),
         pl.col("share").alias("share_stuck"),
     )
     other_share = counts.filter(~pl.col("is_stuck")).select(
-        pl.col("reasons").alias("factor"), pl.col("share").alias("share_others")
+        "factor", pl.col("share").alias("share_others")
     )
     shares = (
         stuck_share.join(other_share, on="factor", how="full", coalesce=True)

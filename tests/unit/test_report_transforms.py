@@ -27,6 +27,8 @@ from sesame.transforms.scorecard import (
 )
 from sesame.transforms.stuck import (
     STUCK_MONTHS,
+    factor_counts,
+    factors_from_counts,
     months_without_rise,
     stuck_factors,
     stuck_users,
@@ -237,6 +239,23 @@ def test_stuck_factors_shares_and_lift_by_hand() -> None:
             assert row["lift"] is None, factor
         else:
             assert row["lift"] == pytest.approx(lift), factor
+
+
+def test_stuck_factors_from_counts_of_user_ranges_equal_one_pass() -> None:
+    # the report counts range by range: the sums of the ranges' counts give the same shares
+    users = {1: [FLAT] * 8, 2: [710] + [FLAT] * 7, 3: [FLAT] * 8, 4: [720] + [FLAT] * 7}
+    codes = {1: ["low_assets"], 2: ["low_assets", "short_history"], 3: [], 4: ["short_history"]}
+    frame = month_end_scores(users, {user: [c] * 8 for user, c in codes.items()})
+    ranges = []
+    for part in (frame.filter(pl.col("user_id") <= 2), frame.filter(pl.col("user_id") > 2)):
+        ranges.append(factor_counts(part, stuck=stuck_users(part)).collect())
+    summed = factors_from_counts(pl.concat(ranges).lazy()).collect()
+    assert summed.equals(stuck_factors(frame).collect())
+    # stuck 1, 3 (2 users), others 2, 4 (2): low_assets 1/2 and 1/2; short_history 0 and 2/2
+    assert summed.select("factor", "stuck_users", "share_stuck", "share_others").rows() == [
+        ("low_assets", 1, 0.5, 0.5),
+        ("short_history", 0, 0.0, 1.0),
+    ]
 
 
 def test_stuck_factors_without_stuck_users_have_zero_shares() -> None:

@@ -2,9 +2,10 @@
 -- more, with what holds them there, typed for the warehouse.
 -- grain: one row per stuck user; key (report_date, user_id)
 -- The rows are computed in Polars (sesame/transforms/stuck.py: months_without_rise over each
--- user's month-end scores, the factors from their latest month-end) and registered as
--- stuck_users_frame; this model gives them the report's columns, types and order.
--- depends on: stuck_users_frame (sesame/reports.py registers it)
+-- user's month-end scores, the factors from their latest month-end) and put range by range
+-- into the temporary table stuck_users_frame; this model gives them the report's columns,
+-- types and order.
+-- depends on: stuck_users_frame (sesame/reports.py fills it)
 -- parameters: $report_date
 with final as (
     select
