@@ -24,7 +24,7 @@ from sesame import __version__, rules
 from sesame.files import PRIVATE_FILE, ensure_private_dir, move_into_place
 from sesame.partitions import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import bind, define_view, materialize, read_sql
+from sesame.sqlmodels import bind, define_view, materialize, read_sql, relation
 from sesame.timing import timed
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
@@ -173,45 +173,31 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str, staged: str) -> 
 def _score_drops(
     con: duckdb.DuckDBPyConnection, card: Scorecard, parameters: dict[str, Any]
 ) -> str:
-    """report_score_drops: the SQL model's rows plus the exact per-characteristic point changes."""
-    materialize(con, "reports/report_score_drops", parameters, table="score_drops_base")
+    """report_score_drops: fct_score_drops' users plus their exact per-characteristic point
+    changes, computed from fct_score_drop_features range by range of users."""
+    materialize(con, "marts/fct_score_drops", parameters)
     report_date = parameters["report_date"]
     # a user brings a row per characteristic and date here: taken in ranges of users, so that
     # memory holds one range's (measured at 1M users on a month-end night, 885k users scored
     # again: all of them at once took the run's peak from 2.2 to 3.9 GB)
-    ids = con.sql("select user_id from score_drops_base order by user_id").fetchall()
+    ids = con.sql("select user_id from fct_score_drops order by user_id").fetchall()
     users = [row[0] for row in ids]
     # each range's point changes go into DuckDB as they are made (which can spill), so that
     # Python holds one range's, not every dropped user's (millions on a first night at 3M)
     for start in range(0, max(len(users), 1), DROPS_USERS_PER_RANGE):  # one, if none
         block = users[start : start + DROPS_USERS_PER_RANGE] or [0, -1]
-        aggregates = con.sql(  # the where clause lets the scan skip other dates' row groups
-            "select dimension_aggregates.* from dimension_aggregates "
-            "inner join score_drops_base "
-            "on dimension_aggregates.user_id = score_drops_base.user_id "
-            "and dimension_aggregates.snapshot_date in "
-            "(score_drops_base.previous_date, score_drops_base.report_date) "
-            "where dimension_aggregates.snapshot_date in (select previous_date from "
-            "score_drops_base union select report_date from score_drops_base) "
-            "and score_drops_base.user_id between $low and $high",
-            params={"low": block[0], "high": block[-1]},
+        features = relation(
+            con, "marts/fct_score_drop_features", in_range((block[0], block[-1]))
         ).pl()
-        current = aggregates.lazy().filter(pl.col("snapshot_date") == report_date)
-        previous = aggregates.lazy().filter(pl.col("snapshot_date") != report_date)
+        current = features.lazy().filter(pl.col("snapshot_date") == report_date)
+        previous = features.lazy().filter(pl.col("snapshot_date") != report_date)
         changes = point_changes(previous, current, card=card).collect()
-        del aggregates
+        del features
         append_rows(con, "score_drop_changes", changes, first=start == 0)
         del changes
-    con.execute(
-        "create or replace temp table new_report_score_drops as "
-        "select base.*, coalesce(changes.causes, []) as causes, "
-        "coalesce(changes.point_changes, []) as point_changes "
-        "from score_drops_base as base "
-        "left join score_drop_changes as changes on base.user_id = changes.user_id "
-        "order by base.score_drop desc, base.user_id"
-    )
+    materialize(con, "reports/report_score_drops", table="new_report_score_drops")
     con.execute("drop table score_drop_changes")
-    con.execute("drop table score_drops_base")
+    con.execute("drop table fct_score_drops")
     return "new_report_score_drops"
 
 

@@ -61,6 +61,15 @@ def materialize(
     return target
 
 
+def relation(
+    con: duckdb.DuckDBPyConnection, name: str, parameters: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyRelation:
+    """Model ``name`` as a relation with its parameters bound, for rows read into Python once
+    (``.pl()``, ``.fetchall()``), not kept as a table."""
+    sql = read_sql(name)
+    return con.sql(sql, params=bind(sql, parameters or {}))
+
+
 def define_view(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """Defines model ``name`` as a temporary view named after it and returns the name: for a
     model its readers join to the few users they need (DuckDB pushes the join into the view's

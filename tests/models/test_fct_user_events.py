@@ -90,4 +90,4 @@ def test_records_changes_applications_and_risk_events_keep_their_own_time() -> N
 
 def test_a_model_with_parameters_is_not_made_a_view() -> None:
     with pytest.raises(ValueError, match="takes parameters"):
-        define_view(duckdb.connect(), "reports/report_score_drops")
+        define_view(duckdb.connect(), "marts/fct_score_drops")

@@ -29,6 +29,7 @@ FRAMES = {
     "scored_requests": "marts",
     "challenger_scored": "marts",
     "stuck_users_frame": "reports",
+    "score_drop_changes": "reports",
     "stuck_factors_frame": "reports",
 }
 NOT_TABLES = {"unnest", "read_parquet", "generate_series", "range", "lateral", "select"}
