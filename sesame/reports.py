@@ -180,20 +180,20 @@ def _score_drops(
     # a user brings a row per characteristic and date here: taken in ranges of users, so that
     # memory holds one range's (measured at 1M users on a month-end night, 885k users scored
     # again: all of them at once took the run's peak from 2.2 to 3.9 GB)
-    ids = con.sql("select user_id from fct_score_drops order by user_id").fetchall()
-    users = [row[0] for row in ids]
+    ranges = relation(
+        con, "marts/fct_score_drop_ranges", {"users_per_range": DROPS_USERS_PER_RANGE}
+    ).fetchall()
     # each range's point changes go into DuckDB as they are made (which can spill), so that
     # Python holds one range's, not every dropped user's (millions on a first night at 3M)
-    for start in range(0, max(len(users), 1), DROPS_USERS_PER_RANGE):  # one, if none
-        block = users[start : start + DROPS_USERS_PER_RANGE] or [0, -1]
+    for number, user_from, user_to in ranges or [(0, 0, -1)]:  # one, empty, if none fell
         features = relation(
-            con, "marts/fct_score_drop_features", in_range((block[0], block[-1]))
+            con, "marts/fct_score_drop_features", in_range((user_from, user_to))
         ).pl()
         current = features.lazy().filter(pl.col("snapshot_date") == report_date)
         previous = features.lazy().filter(pl.col("snapshot_date") != report_date)
         changes = point_changes(previous, current, card=card).collect()
         del features
-        append_rows(con, "score_drop_changes", changes, first=start == 0)
+        append_rows(con, "score_drop_changes", changes, first=number == 0)
         del changes
     materialize(con, "reports/report_score_drops", table="new_report_score_drops")
     con.execute("drop table score_drop_changes")
