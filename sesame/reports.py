@@ -94,19 +94,11 @@ def build_reports(
     """Computes every report for ``report_date`` and replaces that date's report rows.
     ``challengers``: the challenger cards of the run (validated beside the champion)."""
     started = time.perf_counter()
-    parameters = report_parameters(settings, card, report_date) | {
-        "previous_snapshot_date": con.execute(
-            "select max(snapshot_date) from snapshot_dates where snapshot_date < $report_date",
-            {"report_date": report_date},
-        ).fetchall()[0][0],
-        # the baseline of the distribution and population reports, bound as a value so that
-        # their reads of score_snapshots touch two dates, not the history
-        "previous_month_end": con.execute(
-            "select max(snapshot_date) from snapshot_dates "
-            "where snapshot_date = last_day(snapshot_date) and snapshot_date < $report_date",
-            {"report_date": report_date},
-        ).fetchall()[0][0],
-    }
+    parameters = report_parameters(settings, card, report_date)
+    # the previous month-end is the baseline of the distribution and population reports, bound
+    # as a value so that their reads of score_snapshots touch two dates, not the history
+    dates = relation(con, "marts/fct_report_dates", parameters)
+    parameters |= dict(zip(dates.columns, dates.fetchall()[0], strict=True))
     # the month-ends report_borrowing_risk reads (its only reader among the SQL reports): the
     # latest and the $declining_months before it, not the stuck reports' year of them
     recent = {"report_months": settings.declining_months + 1}
