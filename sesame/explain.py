@@ -19,9 +19,8 @@ import polars as pl
 from sesame.dates import month_ends_after
 from sesame.errors import UsageError
 from sesame.partitions import in_range
-from sesame.scoring import FEATURE_MODELS, date_parameters
+from sesame.scoring import FEATURE_TABLES, date_parameters, run_feature_models
 from sesame.settings import Settings
-from sesame.sqlmodels import materialize
 from sesame.transforms.actions import actionable_codes, best_actions, plan_to_target
 from sesame.transforms.scorecard import DIMENSIONS, Scorecard, points_column, score_features
 
@@ -261,19 +260,20 @@ def future_features(
     con.execute(
         "create or replace temp table score_requests as select "
         "cast($user_id as bigint) as user_id, cast(unnest($dates) as date) as snapshot_date, "
-        "true as is_snapshot",
+        "true as is_snapshot, false as friends_only",
         {"user_id": user_id, "dates": dates},
     )
     # $snapshot_date bounds the friends' published scores a request sees: all of them
-    parameters = date_parameters(settings, card, dates[-1], "explain") | in_range(
-        (user_id, user_id)
-    )
+    parameters = (
+        date_parameters(settings, card, dates[-1], "explain")
+        | in_range((user_id, user_id))
+        | {"previous_date": None}
+    )  # every dimension computed: no friends_only request
     try:
-        for model in FEATURE_MODELS:
-            materialize(con, model, parameters)
+        run_feature_models(con, parameters)
         return con.sql("select * from fct_user_features order by snapshot_date").pl()
     finally:
-        for table in ("score_requests", *(model.rsplit("/", 1)[-1] for model in FEATURE_MODELS)):
+        for table in ("score_requests", *FEATURE_TABLES):
             con.execute(f'drop table if exists temp.main."{table}"')
 
 

@@ -4,11 +4,13 @@ A night for D is incremental when the latest snapshot of the same card is for P 
 the same month (and every challenger card has its rows of P): then only the users of
 ``sql/intermediate/int_rescored_users.sql`` are scored (new or changed rows, an edge of a window
 passing one of their events, an unpaid bill ageing, a refresh day, a friend's published score
-changing), and every other user's rows of P (snapshot, aggregates, repair decisions, challenger
-rows) are carried to D unchanged, with ``carried_from`` saying since when. Anything else is a
-full night: the first night, a gap, the 1st of a month (month-based windows move), a date
-before the latest, another card, or ``--full``. ``tests/sql/test_incremental.py`` holds 60
-random nights of new rows, corrections, late files and repairs equal to full ones, row for row.
+changing; a user there for a friend's score alone has only the relationships dimension computed
+again, the others' aggregates taken from P), and every other user's rows of P (snapshot,
+aggregates, repair decisions, challenger rows) are carried to D unchanged, with
+``carried_from`` saying since when. Anything else is a full night: the first night, a gap, the
+1st of a month (month-based windows move), a date before the latest, another card, or
+``--full``. ``tests/sql/test_incremental.py`` holds 60 random nights of new rows, corrections,
+late files and repairs equal to full ones, row for row.
 
 Ingest records the users it touches in ``user_changes`` (``record_user_changes``); scoring the
 latest date empties it (``consume_changes``): that date saw every change.
@@ -33,10 +35,17 @@ class Basis:
     previous: date | None
     before_previous: date | None
     why: str
+    # a user scored again only for a friend's score takes the other dimensions from P (false
+    # when a challenger with other windows scores the same requests: it needs its own)
+    friends_only: bool = False
 
     @property
     def parameters(self) -> dict[str, Any]:
-        return {"previous_date": self.previous, "before_previous_date": self.before_previous}
+        return {
+            "previous_date": self.previous,
+            "before_previous_date": self.before_previous,
+            "friends_only_rescore": self.friends_only,
+        }
 
 
 def record_user_changes(con: duckdb.DuckDBPyConnection, loaded: str, replaced: str | None) -> None:
@@ -87,7 +96,8 @@ def basis(
         "select max(snapshot_date) from snapshot_dates where snapshot_date < $previous",
         {"previous": previous},
     ).fetchall()[0][0]
-    return Basis(previous, before, f"incremental from {previous.isoformat()}")
+    same_windows = all(c.parameters == card.parameters for c in challengers)
+    return Basis(previous, before, f"incremental from {previous.isoformat()}", same_windows)
 
 
 def carry_forward(

@@ -46,7 +46,8 @@ def materialize_outcomes(con: duckdb.DuckDBPyConnection, snapshot_date: date) ->
     execute(
         con,
         "create or replace temp table score_requests as "
-        "select distinct user_id, cast($end as date) as snapshot_date, true as is_snapshot "
+        "select distinct user_id, cast($end as date) as snapshot_date, true as is_snapshot, "
+        "false as friends_only "
         "from score_snapshots where snapshot_date = $snapshot_date and score is not null",
         {"end": end, "snapshot_date": snapshot_date},
     )

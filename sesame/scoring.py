@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ FEATURE_MODELS = (
     "intermediate/int_features_relationships",
     "marts/fct_user_features",
 )
+# the temporary tables they leave (the models' own names, and the carried aggregates)
+FEATURE_TABLES = ("int_features_carried", *(model.rsplit("/", 1)[-1] for model in FEATURE_MODELS))
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ class DateResult:
     # users scored this night; the others' rows were carried from carried_from (None: full)
     rescored: int | None = None
     carried_from: date | None = None
+    # of those, how many for each cause (int_rescored_users.why), and how many for a friend's
+    # score alone, whose other dimensions were taken from carried_from (friends_only)
+    rescored_because: dict[str, int] = field(default_factory=dict)
+    friends_only: int = 0
 
 
 def missing_dates(
@@ -120,6 +126,7 @@ PART_TABLES = {
     "repairs": "new_repairs",
     "refresh_scores": "new_refresh_day_scores",
     "challenger": "new_challenger_snapshots",
+    "causes": "new_rescored_causes",
 }
 
 
@@ -127,8 +134,23 @@ def _drop_temporary_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drops what scoring a date left in memory (its models' tables and its staged rows): they
     would otherwise hold DuckDB's memory through the reports that follow."""
     tables = ("score_requests", "int_rescored_users", "partition_snapshots", *PART_TABLES.values())
-    for table in (*tables, *(model.rsplit("/", 1)[-1] for model in FEATURE_MODELS)):
+    for table in (*tables, *FEATURE_TABLES):
         con.execute(f'drop table if exists temp.main."{table}"')
+
+
+def run_feature_models(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
+    """The feature models of ``score_requests``, in order, into ``fct_user_features``: first the
+    friends_only requests' carried aggregates (``int_features_carried``; on a full night, with
+    none, an empty stand-in: no dimension_aggregates need exist yet), then FEATURE_MODELS."""
+    if parameters.get("previous_date") is None:
+        con.execute(
+            "create or replace temp table int_features_carried "
+            "(user_id bigint, snapshot_date date, is_snapshot boolean)"
+        )
+    else:
+        materialize(con, "intermediate/int_features_carried", parameters)
+    for model in FEATURE_MODELS:
+        materialize(con, model, parameters)
 
 
 def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -140,6 +162,10 @@ def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         "create or replace temp table new_challenger_snapshots as from challenger_snapshots limit 0"
+    )
+    con.execute(
+        "create or replace temp table new_rescored_causes "
+        "(why varchar, friends_only boolean, users bigint)"
     )
 
 
@@ -215,6 +241,27 @@ def score_date(
     return _check_and_replace(con, parameters, started)
 
 
+def _by_cause(causes: list[tuple[str, bool, int]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for why, _, users in causes:
+        counts[why] = counts.get(why, 0) + int(users)
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def _causes_text(result: DateResult) -> str:
+    """``; why: changed_rows 1,204, ...; 3,310 for a friend's score alone, their other
+    dimensions carried``, or nothing on a night that scored nobody again."""
+    if not result.rescored_because:
+        return ""
+    causes = ", ".join(f"{why} {users:,}" for why, users in result.rescored_because.items())
+    alone = (
+        f"; {result.friends_only:,} for a friend's score alone, their other dimensions carried"
+        if result.friends_only
+        else ""
+    )
+    return f"; why: {causes}{alone}"
+
+
 def _check_and_replace(
     con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], started: float
 ) -> DateResult:
@@ -228,6 +275,9 @@ def _check_and_replace(
         "from new_snapshots group by tier order by tier"
     ).fetchall()
     tiers = {row[0]: int(row[1]) for row in rows}
+    causes = con.execute(
+        "select why, friends_only, sum(users) from new_rescored_causes group by all order by 3 desc"
+    ).fetchall()
     previous = parameters["previous_date"]
     _drop_temporary_tables(con)
     result = DateResult(
@@ -237,11 +287,14 @@ def _check_and_replace(
         tiers=tiers,
         rescored=None if previous is None else sum(int(row[2]) for row in rows),
         carried_from=previous,
+        rescored_because=_by_cause(causes),
+        friends_only=sum(int(users) for _, friends_only, users in causes if friends_only),
     )
     how = (
         f"all scored: {parameters['scoring_basis']}"
         if result.rescored is None
         else f"{result.rescored:,} scored again, the others carried from {previous}"
+        + _causes_text(result)
     )
     log.info(
         "scored %s: %s users (%s unscorable; %s) in %.1f s",
@@ -276,6 +329,7 @@ class PartitionParts:
     repairs: Path
     refresh_scores: Path
     challenger: Path
+    causes: Path
 
 
 def score_partition_to_parquet(
@@ -321,6 +375,7 @@ def _write_parts(con: duckdb.DuckDBPyConnection, job: PartitionJob) -> Partition
         repairs=paths["repairs"],
         refresh_scores=paths["refresh_scores"],
         challenger=paths["challenger"],
+        causes=paths["causes"],
     )
 
 
@@ -359,8 +414,14 @@ def _score_partition(
     else:
         materialize(con, "intermediate/int_rescored_users", parameters)
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
-    for model in FEATURE_MODELS:
-        materialize(con, model, parameters)
+    if parameters["previous_date"] is not None:  # why each user is scored again, counted
+        con.execute(
+            "insert into new_rescored_causes select rescored.why, "
+            "coalesce(requests.friends_only, false), count(*) from int_rescored_users as rescored "
+            "left join score_requests as requests "
+            "on rescored.user_id = requests.user_id and requests.is_snapshot group by all"
+        )
+    run_feature_models(con, parameters)
     # eager, then lazy: DuckDB's lazy Polars source is several times slower to collect
     features = con.sql("select * from fct_user_features").pl().lazy()
     scored_requests = score_features(features, card=card).collect()
@@ -411,9 +472,7 @@ def _score_challenger(
     the champion's features when both cards use the same windows, else the feature models run
     again with the challenger's (the champion's rows are staged by then)."""
     if challenger.parameters != champion.parameters:
-        own = parameters | challenger.parameters
-        for model in FEATURE_MODELS:
-            materialize(con, model, own)
+        run_feature_models(con, parameters | challenger.parameters)
         features = con.sql("select * from fct_user_features").pl().lazy()
     scored = score_features(features.filter(pl.col("is_snapshot")), card=challenger).collect()
     con.register("challenger_scored", scored)

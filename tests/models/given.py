@@ -9,6 +9,7 @@ model's SQL is read from its file as the job reads it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,6 +29,29 @@ class Given:
 
     columns: dict[str, str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def score_requests(pairs: Iterable[tuple[int, date]], *, friends_only: Iterable[int] = ()) -> Given:
+    """score_requests (int_score_requests' rows) for (user_id, snapshot_date) pairs, each a
+    snapshot's: the models compute every request but those of ``friends_only`` users (only a
+    friend's score changed: their other dimensions are carried)."""
+    carried = set(friends_only)
+    columns = {
+        "user_id": "bigint",
+        "snapshot_date": "date",
+        "is_snapshot": "boolean",
+        "friends_only": "boolean",
+    }
+    rows = [
+        {
+            "user_id": user,
+            "snapshot_date": day,
+            "is_snapshot": True,
+            "friends_only": user in carried,
+        }
+        for user, day in pairs
+    ]
+    return Given(columns, rows)
 
 
 def parameters(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 REQUESTS = {"user_id": "bigint", "snapshot_date": "date"}
 BILLS = {
@@ -55,7 +55,7 @@ def _status(
     return run_model(
         "intermediate/int_bills_status",
         {
-            "score_requests": Given(REQUESTS, [{"user_id": 1, "snapshot_date": d} for d in dates]),
+            "score_requests": score_requests((1, d) for d in dates),
             "stg_bills": Given(BILLS, bills),
             "int_repair_decisions": Given(DECISIONS, decisions or []),
         },
@@ -156,9 +156,7 @@ def test_a_repair_counts_from_the_date_its_request_is_known() -> None:
     rows = run_model(
         "intermediate/int_bills_status",
         {
-            "score_requests": Given(
-                REQUESTS, [{"user_id": 1, "snapshot_date": d} for d in (before, on)]
-            ),
+            "score_requests": score_requests((1, d) for d in (before, on)),
             "stg_bills": Given(BILLS, [_bill(1, datetime(2026, 10, 11, 9), 100.0)]),
             "stg_repair_requests": Given(REPAIR_REQUESTS, [request]),
         },

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 MONTHS = {
     "user_id": "bigint",
@@ -44,10 +44,7 @@ def _features(
     rows = run_model(
         "intermediate/int_features_behavior",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": user, "snapshot_date": day} for user in users],
-            ),
+            "score_requests": score_requests((user, day) for user in users),
             "int_transaction_months": Given(MONTHS, months or []),
             "int_bills_status": Given(BILLS, bills or []),
             "stg_loan_applications": Given(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 ASSETS = {"user_id": "bigint", "as_of": "date", "asset_type": "varchar", "value": "double"}
 MONTHS = {
@@ -27,10 +27,7 @@ def _features(
     rows = run_model(
         "intermediate/int_features_capacity",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": user, "snapshot_date": day} for user, day in requests],
-            ),
+            "score_requests": score_requests(requests),
             "stg_assets": Given(ASSETS, assets or []),
             "int_transaction_months": Given(MONTHS, months or []),
         },

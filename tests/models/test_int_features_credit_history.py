@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 BILLS = {
     "user_id": "bigint",
@@ -51,10 +51,7 @@ def _features(
     rows = run_model(
         "intermediate/int_features_credit_history",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": user, "snapshot_date": D} for user in users],
-            ),
+            "score_requests": score_requests((user, D) for user in users),
             "stg_users": Given(
                 {"user_id": "bigint", "registered_at": "timestamp"},
                 [{"user_id": user, "registered_at": at} for user, at in users.items()],

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 USERS = {
     "user_id": "bigint",
@@ -36,10 +36,7 @@ def _features(
     rows = run_model(
         "intermediate/int_features_identity",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": user, "snapshot_date": day} for user, day in requests],
-            ),
+            "score_requests": score_requests(requests),
             "stg_users": Given(USERS, users or [_user(user) for user in ids]),
             "stg_profile_changes": Given(
                 CHANGES,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 EDGES = {"user_id": "bigint", "friend_id": "bigint", "since": "timestamp", "ended_at": "timestamp"}
 SCORES = {"user_id": "bigint", "snapshot_date": "date", "published_score": "integer"}
@@ -28,10 +28,7 @@ def _features(
     rows = run_model(
         "intermediate/int_features_relationships",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": user, "snapshot_date": day} for user, day in requests],
-            ),
+            "score_requests": score_requests(requests),
             "stg_relationships": Given(
                 EDGES,
                 [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 RECORDS = {
     "record_id": "bigint",
@@ -23,10 +23,7 @@ def _status(records: list[dict[str, object]], requests: list[date]) -> list[tupl
     rows = run_model(
         "intermediate/int_negative_records_status",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": 1, "snapshot_date": day} for day in requests],
-            ),
+            "score_requests": score_requests((1, day) for day in requests),
             "stg_negative_records": Given(RECORDS, records),
         },
         order_by="snapshot_date, record_id",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 BILLS = {
     "bill_id": "bigint",
@@ -63,10 +63,7 @@ def _decisions(
     rows = run_model(
         "intermediate/int_repair_decisions",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": u, "snapshot_date": d} for u in users for d in dates],
-            ),
+            "score_requests": score_requests((u, d) for u in users for d in dates),
             "stg_repair_requests": Given(REQUESTS, requests),
             "stg_bills": Given(BILLS, bills),
         },

@@ -27,9 +27,17 @@ def _requests(
     snapshots: list[dict[str, Any]] | None = None,
     refresh_scores: list[dict[str, Any]] | None = None,
     rescored: list[int] | None = None,
+    why: dict[int, str] | None = None,
+    friends_only: bool = False,
     **overrides: Any,
 ) -> list[tuple[object, ...]]:
-    bound = {"snapshot_date": D, "previous_date": None, "user_from": 1, "user_to": 9} | overrides
+    bound = {
+        "snapshot_date": D,
+        "previous_date": None,
+        "user_from": 1,
+        "user_to": 9,
+        "friends_only_rescore": False,
+    } | overrides
     rows = run_model(
         "intermediate/int_score_requests",
         {
@@ -37,12 +45,16 @@ def _requests(
             "score_snapshots": Given(STORED, snapshots or []),
             "refresh_day_scores": Given(REFRESH_SCORES, refresh_scores or []),
             "int_rescored_users": Given(
-                {"user_id": "bigint"}, [{"user_id": u} for u in rescored or []]
+                {"user_id": "bigint", "why": "varchar"},
+                [{"user_id": u, "why": (why or {}).get(u, "changed_rows")} for u in rescored or []],
             ),
         },
         order_by="user_id, snapshot_date",
         **bound,
     )
+    if friends_only:
+        return [(r["user_id"], r["snapshot_date"], r["friends_only"]) for r in rows]
+    assert not any(r["friends_only"] for r in rows)
     return [(r["user_id"], r["snapshot_date"], r["is_snapshot"]) for r in rows]
 
 
@@ -112,4 +124,27 @@ def test_an_incremental_night_asks_only_for_the_rescored_users() -> None:
         (2, date(2026, 10, 15), False),
         (2, D, True),
         (3, D, True),
+    ]
+
+
+def test_a_user_there_for_a_friends_score_alone_is_friends_only() -> None:
+    users = [_user(1), _user(2), _user(3, 15)]
+    why = {1: "friend_score", 2: "unpaid_bill", 3: "friend_score"}
+    night = {"previous_date": date(2026, 10, 30), "friends_only_rescore": True}
+    # 1: friends_only; 2: another cause; 3: a friend's score, but a refresh day to score too
+    assert _requests(users, rescored=[1, 2, 3], why=why, friends_only=True, **night) == [
+        (1, D, True),
+        (2, D, False),
+        (3, date(2026, 10, 15), False),
+        (3, D, False),
+    ]
+
+
+def test_no_request_is_friends_only_unless_the_night_allows_it() -> None:
+    users = [_user(1), _user(2)]
+    why = {1: "friend_score", 2: "friend_score"}
+    night = {"previous_date": date(2026, 10, 30), "friends_only_rescore": False}
+    assert _requests(users, rescored=[1, 2], why=why, friends_only=True, **night) == [
+        (1, D, False),
+        (2, D, False),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model
+from tests.models.given import D, Given, run_model, score_requests
 
 ROLLUP = {
     "user_id": "bigint",
@@ -59,10 +59,7 @@ def _months(
     rows = run_model(
         "intermediate/int_transaction_months",
         {
-            "score_requests": Given(
-                {"user_id": "bigint", "snapshot_date": "date"},
-                [{"user_id": 1, "snapshot_date": d} for d in dates],
-            ),
+            "score_requests": score_requests((1, d) for d in dates),
             "transaction_months": Given(ROLLUP, rollup),
             "stg_transactions": Given(TRANSACTIONS, transactions),
         },

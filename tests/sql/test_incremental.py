@@ -11,6 +11,7 @@ really be incremental (carrying most users).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import random
 from pathlib import Path
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sesame.incremental import basis
 from sesame.ingest import ingest_exports
 from sesame.schema import TABLES
 from sesame.scoring import DateResult, score_date
@@ -212,6 +214,10 @@ def test_sixty_random_nights_scored_incrementally_equal_full_rescores(tmp_path: 
         r.users for r in incremental_nights
     )
     assert carried_share > 0.3, carried_share
+    # users scored again for a friend's score alone took their other dimensions from the day
+    # before (friends_only), and were equal to the full re-score all the same
+    assert sum(r.friends_only for r in incremental_nights) > 0
+    assert all(r.friends_only <= r.rescored_because.get("friend_score", 0) for r in results)
     assert carried[0] > 0 and carried[1] >= 1 and carried[2] > 1
 
 
@@ -283,3 +289,33 @@ def test_no_refresh_day_lies_before_the_earliest_refresh_date() -> None:
     ).fetchall()[0]
     assert earliest_gap == 1
     assert latest_gap == 30
+
+
+def test_friends_only_users_are_carried_only_when_every_card_has_the_same_windows() -> None:
+    card = load_scorecard()
+    same = dataclasses.replace(card, model_version="challenger-same")
+    windows = dict(card.parameters)
+    windows["behaviour_window_months"] += 1
+    other = dataclasses.replace(card, model_version="challenger-other", parameters=windows)
+    con = duckdb.connect()
+    con.execute(
+        "create table snapshot_dates (snapshot_date date, model_version varchar); "
+        "create table challenger_snapshots (snapshot_date date, model_version varchar)"
+    )
+    previous, day = datetime.date(2026, 10, 14), datetime.date(2026, 10, 15)
+    con.execute(
+        "insert into snapshot_dates values ($d, $v)", {"d": previous, "v": card.model_version}
+    )
+    for challenger in (same, other):
+        con.execute(
+            "insert into challenger_snapshots values ($d, $v)",
+            {"d": previous, "v": challenger.model_version},
+        )
+    alone = basis(con, card, (), day, full=False)
+    assert alone.previous == previous and alone.parameters["friends_only_rescore"] is True
+    assert basis(con, card, (same,), day, full=False).parameters["friends_only_rescore"] is True
+    # a challenger with other windows computes its own features of every request: none carried
+    assert (
+        basis(con, card, (same, other), day, full=False).parameters["friends_only_rescore"] is False
+    )
+    assert basis(con, card, (), day, full=True).parameters["friends_only_rescore"] is False

@@ -124,8 +124,8 @@ def months_from_rollup_equal_months_counted(
     dates = [*DATES, *(d.replace(day=day) for d in DATES for day in (1, 9, 27, 28))]
     con.execute(
         "create or replace temp table score_requests as "
-        "select user_id, cast(unnest($dates) as date) as snapshot_date, true as is_snapshot "
-        "from stg_users",
+        "select user_id, cast(unnest($dates) as date) as snapshot_date, true as is_snapshot, "
+        "false as friends_only from stg_users",
         {"dates": sorted(set(dates))},
     )
     parameters = load_scorecard().parameters

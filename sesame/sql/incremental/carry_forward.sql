@@ -2,6 +2,8 @@
 -- int_rescored_users), their rows of the previous date ($previous_date) staged as rows of the
 -- snapshot date, after the scored ones (sesame/incremental.py decides when a night may be
 -- incremental). carried_from keeps the date the row was computed for.
+-- depends on: score_snapshots, dimension_aggregates, repair_decisions, challenger_snapshots,
+-- int_rescored_users, score_requests
 -- parameters: $snapshot_date, $previous_date, $run_id, $user_from, $user_to, $challengers (the
 -- challenger cards' model versions, a list)
 insert into new_snapshots by name
@@ -25,13 +27,19 @@ where
     and user_id between $user_from and $user_to
     and user_id not in (select rescored.user_id from int_rescored_users as rescored);
 
+-- the repair decisions of every user int_repair_decisions did not decide again: the carried
+-- users and the friends_only ones (their bills and requests are unchanged)
 insert into new_repairs by name
 select * replace ($snapshot_date as decided_as_of, $run_id as run_id)
 from repair_decisions
 where
     decided_as_of = $previous_date
     and user_id between $user_from and $user_to
-    and user_id not in (select rescored.user_id from int_rescored_users as rescored);
+    and user_id not in (
+        select decided.user_id
+        from score_requests as decided
+        where not decided.friends_only
+    );
 
 insert into new_challenger_snapshots by name
 select

@@ -4,12 +4,14 @@
 -- not paid in full by the end of its due_date; days past due count from due_date to the payment
 -- date, or to the snapshot date while unpaid. An approved repair (known at the date) makes the
 -- overdue count as paid on time; a deliberate default is never repaired.
+-- The requests of score_requests but friends_only ones (int_score_requests).
 -- depends on: score_requests, int_repair_decisions
 with requests as (
     select
         user_id,
         snapshot_date
     from score_requests
+    where not friends_only
 ),
 
 bills as (

@@ -1,5 +1,5 @@
 -- int_features_behavior: the behavior dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests
+-- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
 -- receipt_confirmed_share  confirmed receipts / shopping transactions in the behaviour window
 --                          (null without shopping)
 -- living_payment_months    months with a utility, phone or rent bill paid through the platform
@@ -14,6 +14,7 @@ with requests as (
         user_id,
         snapshot_date
     from score_requests
+    where not friends_only
 ),
 
 transaction_totals as (

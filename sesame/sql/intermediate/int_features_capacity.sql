@@ -1,5 +1,5 @@
 -- int_features_capacity: the capacity dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests
+-- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
 -- assets_value_cny         sum over asset types of each type's latest reported value by the date
 -- salary_months            calendar months with a salary inflow among the
 --                          $income_window_months complete months before the date's month and
@@ -11,6 +11,7 @@ with requests as (
         user_id,
         snapshot_date
     from score_requests
+    where not friends_only
 ),
 
 latest_assets as (

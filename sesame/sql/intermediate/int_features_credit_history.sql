@@ -1,5 +1,5 @@
 -- int_features_credit_history: the credit history dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests
+-- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
 -- A bill counts while it is unpaid, and for the lookback after its due date once paid.
 -- overdue_bills             overdue bills that count (ordinary and deliberate; an approved
 --                           repair makes a bill count as paid on time)
@@ -21,6 +21,7 @@ with requests as (
     from score_requests
     inner join stg_users
         on score_requests.user_id = stg_users.user_id
+    where not score_requests.friends_only
 ),
 
 bills as (

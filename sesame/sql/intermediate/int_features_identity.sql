@@ -1,5 +1,5 @@
 -- int_features_identity: the identity dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests
+-- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
 -- profile_items            of 7: real name, phone, email, address, education given, employer,
 --                          vehicle (the users row is the current profile, valid from registration)
 -- phone_changes            phone changes in the churn window up to the date
@@ -21,6 +21,7 @@ with requests as (
     from score_requests
     inner join stg_users
         on score_requests.user_id = stg_users.user_id
+    where not score_requests.friends_only
 ),
 
 changes as (

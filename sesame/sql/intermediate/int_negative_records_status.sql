@@ -1,5 +1,6 @@
 -- int_negative_records_status: each negative record known at a scored date and whether it counts.
--- grain: one row per (user_id, snapshot_date, record_id)
+-- grain: one row per (user_id, snapshot_date, record_id), for the requests of score_requests but
+-- friends_only ones
 -- A record counts from occurred_at. Resolved (resolved_at by the date), a legal or financial
 -- record stops counting $legal_financial_retention_years after resolved_at, a life record
 -- $life_retention_years after; unresolved it keeps counting (counts_until null). A record
@@ -10,6 +11,7 @@ with requests as (
         user_id,
         snapshot_date
     from score_requests
+    where not friends_only
 ),
 
 records as (

@@ -1,5 +1,6 @@
 -- int_repair_decisions: every repair request known at each scored date, approved or rejected.
--- grain: one row per (snapshot_date, request_id), for the users of score_requests
+-- grain: one row per (snapshot_date, request_id), for the users of score_requests (but
+-- friends_only ones: their decisions of $previous_date are carried, as for carried users)
 -- Rules (contract section 2), checked with what is known at the snapshot date, first failure wins:
 --   bill_not_found             the bill is unknown, or belongs to another user
 --   deliberate_default         the bill is a deliberate default: never repaired
@@ -17,6 +18,7 @@ with recursive scored_users as (
         user_id,
         snapshot_date
     from score_requests
+    where not friends_only
 ),
 
 requests as (

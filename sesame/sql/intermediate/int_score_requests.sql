@@ -7,8 +7,14 @@
 -- time), so published_score never needs a score that is not there.
 -- An incremental night ($previous_date set) asks only for the users of int_rescored_users; the
 -- others' rows of $previous_date are carried forward (sesame/incremental.py).
+-- friends_only: the user is scored again only because a friend's published score changed
+-- (int_rescored_users.why = 'friend_score', the cause of last priority) and has no refresh day
+-- to score: nothing but the relationships dimension can differ from $previous_date, so only it
+-- is computed again (the other feature models skip the request; fct_user_features takes their
+-- columns from dimension_aggregates at $previous_date). $friends_only_rescore false (a full
+-- night, or a challenger with other windows) computes every dimension of every request.
 -- parameters: $snapshot_date, $previous_date, $model_version, $user_from, $user_to (the
--- partition's user ids)
+-- partition's user ids), $friends_only_rescore
 with users as (
     select
         user_id,
@@ -65,17 +71,29 @@ refresh_requests as (
         and stored_snapshots.user_id is null
 ),
 
+friends_only_users as (
+    select int_rescored_users.user_id
+    from int_rescored_users
+    where int_rescored_users.why = 'friend_score' and $friends_only_rescore
+    except
+    select refresh_requests.user_id
+    from refresh_requests
+),
+
 final as (
     select
-        cast(user_id as bigint) as user_id,
+        cast(users.user_id as bigint) as user_id,
         cast($snapshot_date as date) as snapshot_date,
-        true as is_snapshot
+        true as is_snapshot,
+        users.user_id in (select friends_only_users.user_id from friends_only_users)
+            as friends_only
     from users
     union all
     select
         cast(user_id as bigint) as user_id,
         cast(snapshot_date as date) as snapshot_date,
-        false as is_snapshot
+        false as is_snapshot,
+        false as friends_only
     from refresh_requests
 )
 

@@ -2,16 +2,21 @@
 -- grain: one row per (user_id, snapshot_date) of score_requests; key (user_id, snapshot_date)
 -- is_scorable: the user has at least $min_events_to_score transactions and bills in the
 -- behaviour window; others get no score (tier unscorable) rather than an invented one.
+-- A friends_only request (int_score_requests) takes every dimension but relationships from
+-- int_features_carried: a friend's score changed, nothing else of theirs.
 -- parameters: $min_events_to_score
 with requests as (
     select
         user_id,
         snapshot_date,
-        is_snapshot
+        is_snapshot,
+        friends_only
     from score_requests
 ),
 
-final as (
+-- every dimension but relationships: computed this pass, or for friends_only requests (only a
+-- friend's score changed: int_score_requests) carried from $previous_date (int_features_carried)
+other_dimensions as (
     select
         requests.user_id,
         requests.snapshot_date,
@@ -37,11 +42,7 @@ final as (
         behavior.active_months,
         behavior.loan_applications_recent,
         behavior.risk_events,
-        behavior.recent_events,
-        relationships.open_friends,
-        relationships.scored_friends,
-        relationships.friends_mean_score,
-        cast(behavior.recent_events >= $min_events_to_score as boolean) as is_scorable
+        behavior.recent_events
     from requests
     inner join int_features_credit_history as credit_history
         on
@@ -59,10 +60,23 @@ final as (
         on
             requests.user_id = behavior.user_id
             and requests.snapshot_date = behavior.snapshot_date
+    where not requests.friends_only
+    union all by name
+    select * from int_features_carried
+),
+
+final as (
+    select
+        other_dimensions.*,
+        relationships.open_friends,
+        relationships.scored_friends,
+        relationships.friends_mean_score,
+        cast(other_dimensions.recent_events >= $min_events_to_score as boolean) as is_scorable
+    from other_dimensions
     inner join int_features_relationships as relationships
         on
-            requests.user_id = relationships.user_id
-            and requests.snapshot_date = relationships.snapshot_date
+            other_dimensions.user_id = relationships.user_id
+            and other_dimensions.snapshot_date = relationships.snapshot_date
 )
 
 select * from final
