@@ -414,13 +414,6 @@ def _score_partition(
     else:
         materialize(con, "intermediate/int_rescored_users", parameters)
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
-    if parameters["previous_date"] is not None:  # why each user is scored again, counted
-        con.execute(
-            "insert into new_rescored_causes select rescored.why, "
-            "coalesce(requests.friends_only, false), count(*) from int_rescored_users as rescored "
-            "left join score_requests as requests "
-            "on rescored.user_id = requests.user_id and requests.is_snapshot group by all"
-        )
     run_feature_models(con, parameters)
     # eager, then lazy: DuckDB's lazy Polars source is several times slower to collect
     features = con.sql("select * from fct_user_features").pl().lazy()
@@ -428,33 +421,9 @@ def _score_partition(
     con.register("scored_requests", scored_requests)
     try:
         materialize(con, "marts/fct_score_snapshots", parameters, table="partition_snapshots")
-        # the refresh days scored point in time: later nights read them instead (see the DDL)
-        con.execute(
-            "insert into new_refresh_day_scores by name select user_id, "
-            "snapshot_date as refresh_date, score, $model_version as model_version, "
-            "$run_id as run_id from scored_requests where not is_snapshot",
-            {"model_version": parameters["model_version"], "run_id": parameters["run_id"]},
-        )
+        run_statements(con, "publish/stage_partition", parameters)
     finally:
         con.unregister("scored_requests")
-    con.execute("insert into new_snapshots by name from partition_snapshots")
-    con.execute(
-        "create temp table if not exists new_features as "
-        "select * exclude (is_snapshot), '' as model_version, '' as run_id "
-        "from fct_user_features limit 0"
-    )
-    con.execute(
-        "insert into new_features by name select * exclude (is_snapshot), "
-        "$model_version as model_version, $run_id as run_id "
-        "from fct_user_features where is_snapshot",
-        {"model_version": parameters["model_version"], "run_id": parameters["run_id"]},
-    )
-    con.execute(
-        "insert into new_repairs by name select * exclude (snapshot_date), "
-        "snapshot_date as decided_as_of, $run_id as run_id "
-        "from int_repair_decisions where snapshot_date = $snapshot_date",
-        {"run_id": parameters["run_id"], "snapshot_date": parameters["snapshot_date"]},
-    )
     for challenger in challengers:
         _score_challenger(con, card, challenger, parameters, features)
     if parameters["previous_date"] is not None:
