@@ -27,18 +27,22 @@ where
     and user_id between $user_from and $user_to
     and user_id not in (select rescored.user_id from int_rescored_users as rescored);
 
--- the repair decisions of every user int_repair_decisions did not decide again: the carried
--- users and the friends_only ones (their bills and requests are unchanged)
+-- the repair decisions of the carried users and of the friends_only ones (scored again, their
+-- bills and requests unchanged: int_repair_decisions did not decide for them); a user scored
+-- again without a request (their users row taken out, or registered after D) has none
 insert into new_repairs by name
 select * replace ($snapshot_date as decided_as_of, $run_id as run_id)
 from repair_decisions
 where
     decided_as_of = $previous_date
     and user_id between $user_from and $user_to
-    and user_id not in (
-        select decided.user_id
-        from score_requests as decided
-        where not decided.friends_only
+    and (
+        user_id not in (select rescored.user_id from int_rescored_users as rescored)
+        or user_id in (
+            select carried.user_id
+            from score_requests as carried
+            where carried.friends_only
+        )
     );
 
 insert into new_challenger_snapshots by name
