@@ -241,13 +241,6 @@ def score_date(
     return _check_and_replace(con, parameters, started)
 
 
-def _by_cause(causes: list[tuple[str, bool, int]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for why, _, users in causes:
-        counts[why] = counts.get(why, 0) + int(users)
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
-
-
 def _causes_text(result: DateResult) -> str:
     """``; why: changed_rows 1,204, ...; 3,310 for a friend's score alone, their other
     dimensions carried``, or nothing on a night that scored nobody again."""
@@ -276,7 +269,8 @@ def _check_and_replace(
     ).fetchall()
     tiers = {row[0]: int(row[1]) for row in rows}
     causes = con.execute(
-        "select why, friends_only, sum(users) from new_rescored_causes group by all order by 3 desc"
+        "select why, sum(users), coalesce(sum(users) filter (where friends_only), 0) "
+        "from new_rescored_causes group by why order by 2 desc, 1"
     ).fetchall()
     previous = parameters["previous_date"]
     _drop_temporary_tables(con)
@@ -287,8 +281,8 @@ def _check_and_replace(
         tiers=tiers,
         rescored=None if previous is None else sum(int(row[2]) for row in rows),
         carried_from=previous,
-        rescored_because=_by_cause(causes),
-        friends_only=sum(int(users) for _, friends_only, users in causes if friends_only),
+        rescored_because={why: int(users) for why, users, _ in causes},
+        friends_only=sum(int(alone) for *_, alone in causes),
     )
     how = (
         f"all scored: {parameters['scoring_basis']}"

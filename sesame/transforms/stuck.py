@@ -84,16 +84,22 @@ def stuck_users(month_end_scores: pl.LazyFrame, *, min_months: int = STUCK_MONTH
     return months_without_rise(month_end_scores, min_months=min_months)
 
 
+def flag_stuck(frame: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with is_stuck: whether its user_id is among ``stuck``'s (user_id)."""
+    return frame.join(
+        stuck.select("user_id", pl.lit(True).alias("is_stuck")), on="user_id", how="left"
+    ).with_columns(pl.col("is_stuck").fill_null(False))
+
+
 def point_sums(points_lost: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.LazyFrame:
     """Grain: one row per (factor, is_stuck): the points below their best that the group's users
     lose on the factor, summed, and the group's users. ``points_lost``: (user_id, factor,
     points_lost) at the latest month-end; ``stuck``: (user_id). Sums of user ranges add up, so
     a range's rows can be dropped once summed."""
-    flagged = points_lost.join(
-        stuck.select("user_id", pl.lit(True).alias("is_stuck")), on="user_id", how="left"
-    ).with_columns(pl.col("is_stuck").fill_null(False))
-    return flagged.group_by("factor", "is_stuck").agg(
-        pl.col("points_lost").sum().alias("points_sum"), pl.len().alias("users")
+    return (
+        flag_stuck(points_lost, stuck=stuck)
+        .group_by("factor", "is_stuck")
+        .agg(pl.col("points_lost").sum().alias("points_sum"), pl.len().alias("users"))
     )
 
 
@@ -122,9 +128,7 @@ def factor_counts(month_end_scores: pl.LazyFrame, *, stuck: pl.LazyFrame) -> pl.
     latest = month_end_scores.filter(
         (pl.col("months_back") == 0) & pl.col("score").is_not_null()
     ).select("user_id", "reasons")
-    users = latest.join(
-        stuck.select("user_id", pl.lit(True).alias("is_stuck")), on="user_id", how="left"
-    ).with_columns(pl.col("is_stuck").fill_null(False))
+    users = flag_stuck(latest, stuck=stuck)
     with_factor = pl.len().cast(pl.Int64).alias("with_factor")
     counts = (
         users.explode("reasons")

@@ -10,8 +10,8 @@
 -- friends_only: the user is scored again only because a friend's published score changed
 -- (int_rescored_users.why = 'friend_score', the cause of last priority) and has no refresh day
 -- to score: nothing but the relationships dimension can differ from $previous_date, so only it
--- is computed again (the other feature models skip the request; fct_user_features takes their
--- columns from dimension_aggregates at $previous_date). $friends_only_rescore false (a full
+-- is computed again (the other feature models skip the request; int_features_carried takes
+-- their columns from dimension_aggregates at $previous_date). $friends_only_rescore false (a full
 -- night, or a challenger with other windows) computes every dimension of every request.
 -- parameters: $snapshot_date, $previous_date, $model_version, $user_from, $user_to (the
 -- partition's user ids), $friends_only_rescore
