@@ -1,9 +1,11 @@
 """The warehouse directory: one DuckDB file for analysts, Parquet copies beside it.
 
 A run never writes the published file in place. It takes the warehouse lock, copies
-``sesame.duckdb`` aside, does all its work on the copy, and publishes it with one
-``os.replace``: an analyst holding the old file read-only keeps a consistent view, and a run
-that fails (or is killed) leaves the published file exactly as it was. The file is written in
+``sesame.duckdb`` aside (a reflink clone where the file system has them, so no data is
+copied and the night's cost does not grow with the file), does all its work on the copy, and
+publishes it with one ``os.replace``: an analyst holding the old file read-only keeps a
+consistent view, and a run that fails (or is killed) leaves the published file exactly as it
+was. The file is written in
 DuckDB's v1.5.0 storage format so that the DuckDB CLI from PyPI can open it too.
 
 Beside it: ``files`` (private files, fsync, moving in place), ``backups`` (the file each run
@@ -38,7 +40,14 @@ from sesame.errors import (
     WarehouseBusyError,
     WarehouseDamagedError,
 )
-from sesame.files import PRIVATE_FILE, ensure_private_dir, fsync, fsync_dir, move_into_place
+from sesame.files import (
+    PRIVATE_FILE,
+    copy_private,
+    ensure_private_dir,
+    fsync,
+    fsync_dir,
+    move_into_place,
+)
 from sesame.settings import Settings
 from sesame.sqlmodels import run_script
 
@@ -174,9 +183,10 @@ def building(
     _BUILDS[run_id] = build
     try:
         if published.exists() and not fresh:
-            shutil.copyfile(published, aside)
+            cloned = copy_private(published, aside)
             log.info(
-                "copied the warehouse (%s MB) aside in %.1f s",
+                "%s the warehouse (%s MB) aside in %.1f s",
+                "cloned (a reflink: no data copied)" if cloned else "copied",
                 f"{aside.stat().st_size / 1e6:,.0f}",
                 time.perf_counter() - started,
             )
