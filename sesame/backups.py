@@ -8,11 +8,10 @@ user removes them; ``prune_backups`` keeps the ``backups_kept`` newest of the ot
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sesame.files import PRIVATE_FILE, ensure_private_dir, fsync_dir
+from sesame.files import copy_private, ensure_private_dir, fsync_dir
 
 BACKUP_DIR = "backups"
 BACKUP_SUFFIX = ".duckdb"
@@ -26,7 +25,8 @@ def keep_backup(root: Path, published: Path, label: str = "") -> Path | None:
     """Keeps the published file as ``backups/sesame-<its UTC time><label>.duckdb``. Runs never
     write the published file in place (they publish a new file over it), so a hard link to it
     stays the file as it was published, at no cost in time; where links are not possible
-    (another file system), it is copied. None when there is no published file."""
+    (another file system), it is copied (a clone where the file system can). None when there
+    is no published file."""
     if not published.exists():
         return None
     folder = ensure_private_dir(backup_dir(root))
@@ -38,8 +38,8 @@ def keep_backup(root: Path, published: Path, label: str = "") -> Path | None:
         os.link(published, backup)
     except OSError:
         temporary = folder / f".copy-{backup.name}"
-        shutil.copyfile(published, temporary)
-        os.chmod(temporary, PRIVATE_FILE)
+        temporary.unlink(missing_ok=True)  # left by a run that was killed while copying
+        copy_private(published, temporary)
         os.replace(temporary, backup)
     fsync_dir(folder)
     return backup
