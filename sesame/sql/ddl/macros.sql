@@ -57,6 +57,11 @@ end;
 create or replace temp macro edge_passed(moment, at_previous, at_date) as
 moment >= at_previous and moment < at_date;
 
+-- Whether the start of the window of `months` months that ends with the snapshot date moved
+-- past a moment between previous_date (P) and snapshot_date (D). int_rescored_users.
+create or replace temp macro window_start_passed(moment, previous_date, snapshot_date, months) as
+edge_passed(moment, window_start(previous_date, months), window_start(snapshot_date, months));
+
 -- When a negative record stops counting (contract section 2): a legal or financial record
 -- legal_financial_years after it was resolved, a life record life_years after; null (it keeps
 -- counting) while it is unresolved at at_end, the end of the date it is read at. The one home

@@ -25,218 +25,140 @@
 -- month is always full. tests/sql/test_incremental.py holds 60 random nights against full ones.
 -- parameters: $snapshot_date, $previous_date, $before_previous_date,
 -- $user_from, $user_to, the card's windows, the contract's retention years
--- every timestamp and date column of every export, with the windows that read it (the feature
--- models': the behaviour window reads transactions and bills, the overdue lookback bills' due
--- dates, the profile window profile changes, the risk lookback risk events, the applications
--- window loan applications); every moment is read against the end of D
-with moments as (
+-- every timestamp and date column of every export, with the card's windows that read it (the
+-- feature models': the behaviour window reads transactions and bills, the overdue lookback
+-- bills' due dates, the profile window profile changes, the risk lookback risk events, the
+-- applications window loan applications); every moment is read against the end of D
+with dates as (
+    select
+        cast($previous_date as date) as previous_date,
+        cast($snapshot_date as date) as snapshot_date
+),
+
+moments as (
     select
         user_id,
         registered_at as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        cast([] as varchar[]) as windows
     from stg_users
     union all
     select
         user_id,
         changed_at as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        true as profile_window,
-        false as risk_window,
-        false as applications_window
+        ['profile'] as windows
     from stg_profile_changes
     union all
     select
         user_id,
         txn_ts as moment,
         false as is_date,
-        true as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        ['behaviour'] as windows
     from stg_transactions
     union all
     select
         user_id,
-        opened_at as moment,
+        unnest([opened_at, closed_at]) as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
-    from stg_credit_accounts
-    union all
-    select
-        user_id,
-        closed_at as moment,
-        false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        [] as windows
     from stg_credit_accounts
     union all
     select
         user_id,
         cast(due_date as timestamp) as moment,
         true as is_date,
-        true as behaviour_window,
-        true as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        ['behaviour', 'overdue'] as windows
     from stg_bills
     union all
     select
         user_id,
         paid_at as moment,
         false as is_date,
-        true as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        ['behaviour'] as windows
     from stg_bills
     union all
     select
         user_id,
         applied_at as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        true as applications_window
+        ['applications'] as windows
     from stg_loan_applications
     union all
     select
         user_id,
-        occurred_at as moment,
+        unnest([occurred_at, resolved_at]) as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
-    from stg_negative_records
-    union all
-    select
-        user_id,
-        resolved_at as moment,
-        false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        [] as windows
     from stg_negative_records
     union all
     select
         user_id,
         requested_at as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        [] as windows
     from stg_repair_requests
     union all
     select
         user_id,
-        since as moment,
+        unnest([since, ended_at]) as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
-    from stg_relationships
-    union all
-    select
-        user_id,
-        ended_at as moment,
-        false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        [] as windows
     from stg_relationships
     union all
     select
         user_id,
         cast(as_of as timestamp) as moment,
         true as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        false as risk_window,
-        false as applications_window
+        [] as windows
     from stg_assets
     union all
     select
         user_id,
         event_ts as moment,
         false as is_date,
-        false as behaviour_window,
-        false as overdue_window,
-        false as profile_window,
-        true as risk_window,
-        false as applications_window
+        ['risk'] as windows
     from stg_risk_events
 ),
 
 edge_passed as (
-    select user_id
+    select moments.user_id
     from moments
+    cross join dates
     where
-        user_id between $user_from and $user_to
-        and moment is not null
+        moments.user_id between $user_from and $user_to
+        and moments.moment is not null
         and (
             edge_passed(
-                moment,
+                moments.moment,
                 case
-                    when is_date then cast($previous_date as date)
-                    else day_end(cast($previous_date as date))
+                    when moments.is_date then dates.previous_date
+                    else day_end(dates.previous_date)
                 end,
-                day_end(cast($snapshot_date as date))
+                day_end(dates.snapshot_date)
             )
-            or overdue_window and edge_passed(
-                moment,
-                window_start(cast($previous_date as date), $overdue_lookback_months),
-                window_start(cast($snapshot_date as date), $overdue_lookback_months)
+            or list_contains(moments.windows, 'overdue') and window_start_passed(
+                moments.moment, dates.previous_date, dates.snapshot_date, $overdue_lookback_months
             )
-            or behaviour_window and edge_passed(
-                moment,
-                window_start(cast($previous_date as date), $behaviour_window_months),
-                window_start(cast($snapshot_date as date), $behaviour_window_months)
+            or list_contains(moments.windows, 'behaviour') and window_start_passed(
+                moments.moment, dates.previous_date, dates.snapshot_date, $behaviour_window_months
             )
-            or profile_window and edge_passed(
-                moment,
-                window_start(cast($previous_date as date), $profile_change_window_months),
-                window_start(cast($snapshot_date as date), $profile_change_window_months)
+            or list_contains(moments.windows, 'profile') and window_start_passed(
+                moments.moment,
+                dates.previous_date,
+                dates.snapshot_date,
+                $profile_change_window_months
             )
-            or risk_window and edge_passed(
-                moment,
-                window_start(cast($previous_date as date), $risk_event_lookback_months),
-                window_start(cast($snapshot_date as date), $risk_event_lookback_months)
+            or list_contains(moments.windows, 'risk') and window_start_passed(
+                moments.moment,
+                dates.previous_date,
+                dates.snapshot_date,
+                $risk_event_lookback_months
             )
-            or applications_window and edge_passed(
-                moment,
-                day_end(cast($previous_date as date))
-                - to_days(cast($recent_applications_days as integer)),
-                day_end(cast($snapshot_date as date))
-                - to_days(cast($recent_applications_days as integer))
+            or list_contains(moments.windows, 'applications') and edge_passed(
+                moments.moment,
+                day_end(dates.previous_date) - to_days(cast($recent_applications_days as integer)),
+                day_end(dates.snapshot_date) - to_days(cast($recent_applications_days as integer))
             )
         )
 ),
