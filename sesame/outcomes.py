@@ -56,9 +56,10 @@ def materialize_outcomes(con: duckdb.DuckDBPyConnection, snapshot_date: date) ->
         "credit_products": list(rules.CREDIT_PRODUCTS),
     }
     try:
-        materialize(con, "intermediate/int_repair_decisions", parameters)
+        for model in ("intermediate/int_feature_requests", "intermediate/int_repair_decisions"):
+            materialize(con, model, parameters)
         materialize(con, "marts/fct_outcomes", parameters, table=OUTCOMES_TABLE)
     finally:
-        con.execute("drop table if exists temp.main.score_requests")
-        con.execute("drop table if exists temp.main.int_repair_decisions")
+        for table in ("score_requests", "int_feature_requests", "int_repair_decisions"):
+            con.execute(f"drop table if exists temp.main.{table}")
     return OUTCOMES_TABLE

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # The models of one scoring pass, in dependency order; each becomes a temporary table.
 FEATURE_MODELS = (
+    "intermediate/int_feature_requests",
     "intermediate/int_repair_decisions",
     "intermediate/int_bills_status",
     "intermediate/int_negative_records_status",

@@ -103,3 +103,6 @@ def run_model(
 
 
 D = date(2026, 10, 31)  # the date most model tests score or report
+# the requests whose features are computed (score_requests but friends_only ones): every feature
+# model but the relationships one reads it, so their tests make it first (``before``)
+FEATURE_REQUESTS = "intermediate/int_feature_requests"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 REQUESTS = {"user_id": "bigint", "snapshot_date": "date"}
 BILLS = {
@@ -60,6 +60,7 @@ def _status(
             "int_repair_decisions": Given(DECISIONS, decisions or []),
         },
         order_by="snapshot_date, bill_id",
+        before=(FEATURE_REQUESTS,),
     )
 
 
@@ -161,7 +162,7 @@ def test_a_repair_counts_from_the_date_its_request_is_known() -> None:
             "stg_repair_requests": Given(REPAIR_REQUESTS, [request]),
         },
         order_by="snapshot_date, bill_id",
-        before=("intermediate/int_repair_decisions",),
+        before=(FEATURE_REQUESTS, "intermediate/int_repair_decisions"),
     )
     assert [(r["snapshot_date"], r["is_repaired"], r["days_past_due_scored"]) for r in rows] == [
         (before, False, 10),

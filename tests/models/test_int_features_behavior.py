@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 MONTHS = {
     "user_id": "bigint",
@@ -57,6 +57,7 @@ def _features(
             ),
         },
         order_by="user_id",
+        before=(FEATURE_REQUESTS,),
     )
     return [(r["user_id"], *(r[column] for column in columns)) for r in rows]
 

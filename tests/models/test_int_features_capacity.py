@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 ASSETS = {"user_id": "bigint", "as_of": "date", "asset_type": "varchar", "value": "double"}
 MONTHS = {
@@ -32,6 +32,7 @@ def _features(
             "int_transaction_months": Given(MONTHS, months or []),
         },
         order_by="user_id, snapshot_date",
+        before=(FEATURE_REQUESTS,),
     )
     return [
         (r["user_id"], r["snapshot_date"], r["assets_value_cny"], r["salary_months"]) for r in rows

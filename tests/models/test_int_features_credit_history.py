@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 BILLS = {
     "user_id": "bigint",
@@ -60,7 +60,7 @@ def _features(
             "stg_negative_records": Given(RECORDS, records or []),
         },
         order_by="user_id",
-        before=("intermediate/int_negative_records_status",),
+        before=(FEATURE_REQUESTS, "intermediate/int_negative_records_status"),
     )
     return [(r["user_id"], *(r[column] for column in columns)) for r in rows]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 USERS = {
     "user_id": "bigint",
@@ -44,6 +44,7 @@ def _features(
             ),
         },
         order_by="user_id, snapshot_date",
+        before=(FEATURE_REQUESTS,),
     )
     return [
         (

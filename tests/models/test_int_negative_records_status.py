@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 RECORDS = {
     "record_id": "bigint",
@@ -27,6 +27,7 @@ def _status(records: list[dict[str, object]], requests: list[date]) -> list[tupl
             "stg_negative_records": Given(RECORDS, records),
         },
         order_by="snapshot_date, record_id",
+        before=(FEATURE_REQUESTS,),
     )
     return [(r["snapshot_date"], r["record_id"], r["counts_until"], r["is_counting"]) for r in rows]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 BILLS = {
     "bill_id": "bigint",
@@ -68,6 +68,7 @@ def _decisions(
             "stg_bills": Given(BILLS, bills),
         },
         order_by="snapshot_date, request_id",
+        before=(FEATURE_REQUESTS,),
         **overrides,
     )
     return [(r["snapshot_date"], r["request_id"], r["decision"], r["rule"]) for r in rows]

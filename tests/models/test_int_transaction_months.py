@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.models.given import D, Given, run_model, score_requests
+from tests.models.given import FEATURE_REQUESTS, D, Given, run_model, score_requests
 
 ROLLUP = {
     "user_id": "bigint",
@@ -64,6 +64,7 @@ def _months(
             "stg_transactions": Given(TRANSACTIONS, transactions),
         },
         order_by="snapshot_date, month_start",
+        before=(FEATURE_REQUESTS,),
     )
     return [
         (

@@ -129,7 +129,8 @@ def months_from_rollup_equal_months_counted(
         {"dates": sorted(set(dates))},
     )
     parameters = load_scorecard().parameters
-    materialize(con, "intermediate/int_transaction_months", parameters)
+    for model in ("intermediate/int_feature_requests", "intermediate/int_transaction_months"):
+        materialize(con, model, parameters)
     got = con.sql("select * from int_transaction_months order by all").pl()
     expected = con.sql(
         f"select * from ({REFERENCE}) order by all",

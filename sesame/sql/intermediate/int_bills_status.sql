@@ -4,17 +4,9 @@
 -- not paid in full by the end of its due_date; days past due count from due_date to the payment
 -- date, or to the snapshot date while unpaid. An approved repair (known at the date) makes the
 -- overdue count as paid on time; a deliberate default is never repaired.
--- The requests of score_requests but friends_only ones (int_score_requests).
--- depends on: score_requests, int_repair_decisions
-with requests as (
-    select
-        user_id,
-        snapshot_date
-    from score_requests
-    where not friends_only
-),
-
-bills as (
+-- For the requests of int_feature_requests (score_requests but friends_only ones).
+-- depends on: int_feature_requests, int_repair_decisions
+with bills as (
     select
         bill_id,
         user_id,
@@ -44,7 +36,7 @@ known_bills as (
             and bills.amount_paid >= bills.amount_due,
             false
         ) as is_paid_in_full
-    from requests
+    from int_feature_requests as requests
     inner join bills
         on
             requests.user_id = bills.user_id

@@ -1,5 +1,5 @@
 -- int_features_behavior: the behavior dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
+-- grain: one row per (user_id, snapshot_date) of int_feature_requests
 -- receipt_confirmed_share  confirmed receipts / shopping transactions in the behaviour window
 --                          (null without shopping)
 -- living_payment_months    months with a utility, phone or rent bill paid through the platform
@@ -9,15 +9,7 @@
 -- risk_events              platform violations in the last $risk_event_lookback_months months
 -- recent_events            transactions plus bills due in the window: the evidence to score on
 -- parameters: $behaviour_window_months, $recent_applications_days, $risk_event_lookback_months
-with requests as (
-    select
-        user_id,
-        snapshot_date
-    from score_requests
-    where not friends_only
-),
-
-transaction_totals as (
+with transaction_totals as (
     select
         user_id,
         snapshot_date,
@@ -82,7 +74,7 @@ applications as (
         requests.user_id,
         requests.snapshot_date,
         count(*) as loan_applications_recent
-    from requests
+    from int_feature_requests as requests
     inner join stg_loan_applications
         on
             requests.user_id = stg_loan_applications.user_id
@@ -98,7 +90,7 @@ violations as (
         requests.user_id,
         requests.snapshot_date,
         count(*) as risk_events
-    from requests
+    from int_feature_requests as requests
     inner join stg_risk_events
         on
             requests.user_id = stg_risk_events.user_id
@@ -132,7 +124,7 @@ final as (
             coalesce(transaction_totals.transactions, 0) + coalesce(bill_totals.bills, 0)
             as integer
         ) as recent_events
-    from requests
+    from int_feature_requests as requests
     left join transaction_totals
         on
             requests.user_id = transaction_totals.user_id

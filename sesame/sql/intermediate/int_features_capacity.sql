@@ -1,26 +1,18 @@
 -- int_features_capacity: the capacity dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
+-- grain: one row per (user_id, snapshot_date) of int_feature_requests
 -- assets_value_cny         sum over asset types of each type's latest reported value by the date
 -- salary_months            calendar months with a salary inflow among the
 --                          $income_window_months complete months before the date's month and
 --                          the date's month so far, at most $income_window_months (a salary not
 --                          yet paid this month costs nothing on the 1st)
 -- parameters: $income_window_months
-with requests as (
-    select
-        user_id,
-        snapshot_date
-    from score_requests
-    where not friends_only
-),
-
-latest_assets as (
+with latest_assets as (
     select
         requests.user_id,
         requests.snapshot_date,
         stg_assets.asset_type,
         stg_assets.value
-    from requests
+    from int_feature_requests as requests
     inner join stg_assets
         on
             requests.user_id = stg_assets.user_id
@@ -63,7 +55,7 @@ final as (
         cast(coalesce(asset_totals.assets_value_cny, 0) as double) as assets_value_cny,
         cast(least(coalesce(salary.salary_months, 0), $income_window_months) as integer)
             as salary_months
-    from requests
+    from int_feature_requests as requests
     left join asset_totals
         on
             requests.user_id = asset_totals.user_id

@@ -1,5 +1,5 @@
 -- int_features_credit_history: the credit history dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
+-- grain: one row per (user_id, snapshot_date) of int_feature_requests
 -- A bill counts while it is unpaid, and for the lookback after its due date once paid.
 -- overdue_bills             overdue bills that count (ordinary and deliberate; an approved
 --                           repair makes a bill count as paid on time)
@@ -15,13 +15,12 @@
 -- parameters: $overdue_lookback_months, $behaviour_window_months, $deliberate_default_weight
 with requests as (
     select
-        score_requests.user_id,
-        score_requests.snapshot_date,
+        int_feature_requests.user_id,
+        int_feature_requests.snapshot_date,
         stg_users.registered_at
-    from score_requests
+    from int_feature_requests
     inner join stg_users
-        on score_requests.user_id = stg_users.user_id
-    where not score_requests.friends_only
+        on int_feature_requests.user_id = stg_users.user_id
 ),
 
 bills as (

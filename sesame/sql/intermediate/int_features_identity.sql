@@ -1,5 +1,5 @@
 -- int_features_identity: the identity dimension's characteristics.
--- grain: one row per (user_id, snapshot_date) of score_requests, but friends_only ones
+-- grain: one row per (user_id, snapshot_date) of int_feature_requests
 -- profile_items            of 7: real name, phone, email, address, education given, employer,
 --                          vehicle (the users row is the current profile, valid from registration)
 -- phone_changes            phone changes in the churn window up to the date
@@ -7,8 +7,8 @@
 -- parameters: $profile_change_window_months
 with requests as (
     select
-        score_requests.user_id,
-        score_requests.snapshot_date,
+        int_feature_requests.user_id,
+        int_feature_requests.snapshot_date,
         (
             cast(stg_users.real_name_verified as integer)
             + cast(stg_users.phone_verified as integer)
@@ -18,10 +18,9 @@ with requests as (
             + cast(stg_users.employer_verified as integer)
             + cast(stg_users.vehicle_verified as integer)
         ) as profile_items
-    from score_requests
+    from int_feature_requests
     inner join stg_users
-        on score_requests.user_id = stg_users.user_id
-    where not score_requests.friends_only
+        on int_feature_requests.user_id = stg_users.user_id
 ),
 
 changes as (

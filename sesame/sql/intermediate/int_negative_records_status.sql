@@ -1,20 +1,12 @@
 -- int_negative_records_status: each negative record known at a scored date and whether it counts.
--- grain: one row per (user_id, snapshot_date, record_id), for the requests of score_requests but
--- friends_only ones
+-- grain: one row per (user_id, snapshot_date, record_id), for the requests of
+-- int_feature_requests
 -- A record counts from occurred_at. Resolved (resolved_at by the date), a legal or financial
 -- record stops counting $legal_financial_retention_years after resolved_at, a life record
 -- $life_retention_years after; unresolved it keeps counting (counts_until null). A record
 -- removed on appeal never counts and is left out.
 -- parameters: $legal_financial_retention_years, $life_retention_years
-with requests as (
-    select
-        user_id,
-        snapshot_date
-    from score_requests
-    where not friends_only
-),
-
-records as (
+with records as (
     select
         record_id,
         user_id,
@@ -36,7 +28,7 @@ known_records as (
             $life_retention_years,
             $legal_financial_retention_years
         ) as counts_until
-    from requests
+    from int_feature_requests as requests
     inner join records
         on
             requests.user_id = records.user_id

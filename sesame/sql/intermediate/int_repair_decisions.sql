@@ -1,6 +1,6 @@
 -- int_repair_decisions: every repair request known at each scored date, approved or rejected.
--- grain: one row per (snapshot_date, request_id), for the users of score_requests (but
--- friends_only ones: their decisions of $previous_date are carried, as for carried users)
+-- grain: one row per (snapshot_date, request_id), for the requests of int_feature_requests (a
+-- friends_only request's decisions of $previous_date are carried, as for carried users)
 -- Rules (contract section 2), checked with what is known at the snapshot date, first failure wins:
 --   bill_not_found             the bill is unknown, or belongs to another user
 --   deliberate_default         the bill is a deliberate default: never repaired
@@ -13,15 +13,7 @@
 -- The 365-day rule depends on earlier approvals, so approvals are a chain per user: the first
 -- eligible request, then the first eligible one more than 365 days after it, and so on.
 -- parameters: $repair_paid_within_days, $repair_cooldown_days
-with recursive scored_users as (
-    select distinct
-        user_id,
-        snapshot_date
-    from score_requests
-    where not friends_only
-),
-
-requests as (
+with recursive requests as (
     select
         scored_users.snapshot_date,
         stg_repair_requests.request_id,
@@ -30,7 +22,7 @@ requests as (
         stg_repair_requests.requested_at,
         stg_repair_requests.reason
     from stg_repair_requests
-    inner join scored_users
+    inner join int_feature_requests as scored_users
         on
             stg_repair_requests.user_id = scored_users.user_id
             and stg_repair_requests.requested_at < day_end(scored_users.snapshot_date)

@@ -1,7 +1,7 @@
 -- int_transaction_months: a user's transactions rolled up by calendar month, up to a scored date.
 -- grain: one row per (user_id, snapshot_date, month_start) with at least one transaction in the
 -- behaviour window (the month of the snapshot date counts up to the date only), for the
--- requests of score_requests but friends_only ones
+-- requests of int_feature_requests
 -- A month that lies wholly in the window [window_start, D] comes from the warehouse's monthly
 -- rollup (transaction_months, kept up to date by ingest); only the partial months at the
 -- window's two edges are counted from the transactions themselves. A month-end date has no
@@ -12,8 +12,7 @@ with requests as (
         user_id,
         snapshot_date,
         window_start(snapshot_date, $behaviour_window_months) as window_start
-    from score_requests
-    where not friends_only
+    from int_feature_requests
 ),
 
 -- complete months: the rollup's rows, a month's changes summed below
