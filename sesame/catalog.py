@@ -8,6 +8,7 @@ prints it and ``make docs`` writes the README's table list from it. The columns 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -22,18 +23,51 @@ CATALOG_PATH = PACKAGE_DIR / "catalog.toml"
 FEATURES_TABLE = "dimension_aggregates"
 
 
+# one item of a table's order_by: a column, ascending or `desc`
+_ORDER_ITEM = re.compile(r"(?P<column>[a-z_][a-z0-9_]*)(?P<desc> desc)?")
+
+
 @dataclass(frozen=True)
 class TableEntry:
     name: str
     description: str
     columns: dict[str, str]  # the table's own column meanings (the shared ones not included)
+    # a report's row order in its exported files: (column, descending), the last a key
+    order_by: tuple[tuple[str, bool], ...] = ()
+
+    def order_clause(self) -> str:
+        """``order by`` text for the order (the columns quoted; they are the catalog's own
+        names, checked when it is read, never data)."""
+        if not self.order_by:
+            raise ValueError(f"catalog.toml: table {self.name} has no order_by")
+        return ", ".join(
+            f'"{column}"' + (" desc" if desc else "") for column, desc in self.order_by
+        )
+
+
+def _order_by(table: str, items: list[str]) -> tuple[tuple[str, bool], ...]:
+    order = []
+    for item in items:
+        match = _ORDER_ITEM.fullmatch(item)
+        if match is None:
+            raise ValueError(
+                f"catalog.toml: table {table}: order_by item {item!r} is not a column name, "
+                "optionally followed by ' desc'"
+            )
+        order.append((match["column"], match["desc"] is not None))
+    return tuple(order)
 
 
 @cache
 def _catalog() -> tuple[dict[str, str], dict[str, TableEntry]]:
     data: dict[str, Any] = tomllib.loads(CATALOG_PATH.read_text(encoding="utf-8"))
     tables = {
-        name: TableEntry(name, entry["description"], dict(entry.get("columns", {})))
+        name: TableEntry(
+            name,
+            entry["description"],
+            dict(entry.get("columns", {})),
+            _order_by(name, entry.get("order_by", [])),
+        )
         for name, entry in data["tables"].items()
     }
     return dict(data["columns"]), tables
@@ -98,20 +132,30 @@ def write_comments(con: duckdb.DuckDBPyConnection, card: Scorecard) -> list[str]
 
 
 def stale_entries(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The catalog's table-specific entries that name a column the warehouse's table lacks."""
+    """The catalog's table-specific entries (column meanings, order_by) that name a column the
+    warehouse's table lacks."""
     present = published_columns(con)
     return [
         f"{name}.{column}"
         for name, entry in tables().items()
         if name in present
-        for column in entry.columns
+        for column in (*entry.columns, *(column for column, _ in entry.order_by))
         if column not in present[name]
     ]
+
+
+def order_clause(table: str) -> str:
+    """The ``order by`` text of a report's exported rows (``order_by`` in catalog.toml)."""
+    return tables()[table].order_clause()
 
 
 def tables_markdown(card: Scorecard) -> str:
     """The README's table list: each table's description (the columns: `sesame describe`)."""
     lines = ["| table | what it holds |", "|---|---|"]
     for name, entry in tables().items():
-        lines.append(f"| `{name}` | {entry.description} |")
+        order = ", ".join(
+            f"{column}{' (descending)' if desc else ''}" for column, desc in entry.order_by
+        )
+        exported = f" Exported ordered by {order}." if order else ""
+        lines.append(f"| `{name}` | {entry.description}{exported} |")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from sesame import __version__, rules
+from sesame.catalog import order_clause
 from sesame.files import PRIVATE_FILE, ensure_private_dir, move_into_place
 from sesame.partitions import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
@@ -317,11 +318,13 @@ def append_rows(
 def report_rows(
     con: duckdb.DuckDBPyConnection, name: str, report_date: date
 ) -> duckdb.DuckDBPyRelation:
-    """One report's rows for a date (repair_decisions: as decided at the latest scored date)."""
+    """One report's rows for a date (repair_decisions: as decided at the latest scored date), in
+    the order catalog.toml gives it, so that its files are the same on every run."""
+    order = order_clause(name)
     if name == "repair_decisions":
-        return con.sql("select * from repair_decisions order by request_id")
+        return con.sql(f"select * from repair_decisions order by {order}")
     return con.sql(
-        f"select * from {name} where report_date = $report_date",
+        f"select * from {name} where report_date = $report_date order by {order}",
         params={"report_date": report_date},
     )
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sesame.catalog import stale_entries
+from sesame.catalog import stale_entries, tables
 from sesame.flows.nightly import nightly_flow
+from sesame.reports import REPORT_TABLES, report_folder
 from sesame.settings import PROJECT_DIR, Settings
 from sesame.warehouse import connect_read_only
 from tests import pipeline
@@ -121,3 +122,19 @@ def test_nightly_on_the_sample_reproduces_the_golden_files(tmp_path: Path) -> No
         assert stale_entries(con) == []
     finally:
         con.close()
+    assert_report_files_in_catalog_order(settings)
+
+
+def assert_report_files_in_catalog_order(settings: Settings) -> None:
+    """Every exported report's rows are in its catalog order_by, sorted again here by Polars,
+    and that order is a key: no two rows tie, so the files are the same on every run."""
+    folder = report_folder(settings, AS_OF)
+    for name in REPORT_TABLES:
+        order = tables()[name].order_by
+        columns = [column for column, _ in order]
+        frame = pl.read_parquet(folder / f"{name}.parquet")
+        assert not frame.select(columns).is_duplicated().any(), f"{name}: {columns} is no key"
+        resorted = frame.sort(columns, descending=[desc for _, desc in order], nulls_last=True)
+        assert frame.equals(resorted), f"{name}.parquet is not ordered by {columns}"
+        csv_keys = pl.read_csv(folder / f"{name}.csv", columns=columns, infer_schema=False)
+        assert csv_keys.rows() == frame.select(pl.col(columns).cast(pl.String)).rows(), name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from sesame.catalog import column_comment, stale_entries, table_comment, tables, write_comments
 from sesame.transforms.scorecard import load_scorecard
@@ -57,3 +58,16 @@ def test_a_quote_in_a_meaning_is_kept_as_text() -> None:
     write_comments(con, load_scorecard())
     (comment,) = con.execute("select comment from duckdb_tables()").fetchall()[0]
     assert "'" in comment and comment == table_comment("challenger_snapshots")
+
+
+def test_every_exported_report_has_a_row_order_and_it_is_only_column_names() -> None:
+    from sesame.catalog import _order_by, order_clause
+    from sesame.reports import REPORT_TABLES
+
+    for name in REPORT_TABLES:
+        assert tables()[name].order_by, name
+    assert order_clause("report_score_drops") == '"score_drop" desc, "user_id"'
+    assert _order_by("t", ["a", "b_2 desc"]) == (("a", False), ("b_2", True))
+    for bad in ("score; drop table runs", "score asc", "Score", "score  desc", ""):
+        with pytest.raises(ValueError, match="table t: order_by item"):
+            _order_by("t", [bad])
