@@ -25,7 +25,7 @@ from sesame.catalog import order_clause
 from sesame.files import PRIVATE_FILE, ensure_private_dir, move_into_place
 from sesame.partitions import ALL_USERS, in_range, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import bind, define_view, materialize, read_sql, relation
+from sesame.sqlmodels import bind, define_view, materialize, read_sql, relation, run_statements
 from sesame.timing import timed
 from sesame.transforms.drops import point_changes
 from sesame.transforms.scorecard import Scorecard, code_points_lost
@@ -204,36 +204,18 @@ def _stuck(
     """report_stuck_users and report_stuck_factors: copied from an earlier report date computed
     from the same month-end snapshots (``basis``; most nights add none), else computed
     (``_compute_stuck``)."""
-    report_date = parameters["report_date"]
-    earlier = con.execute(
-        "select max(report_date) from report_bases "
-        "where report = 'stuck' and basis = $basis and report_date <> $report_date",
-        {"basis": basis, "report_date": report_date},
-    ).fetchall()[0][0]
-    staged = {
-        "report_stuck_users": "new_report_stuck_users",
-        "report_stuck_factors": "new_report_stuck_factors",
-    }
+    on_basis = {"report_date": parameters["report_date"], "basis": basis}
+    earlier = relation(con, "report_bases/stuck_reused_from", on_basis).fetchall()[0][0]
     if earlier is None:
         _compute_stuck(con, settings, card, parameters)
     else:
-        for table, new in staged.items():
-            con.execute(
-                f"create or replace temp table {new} as "
-                f"select * replace (cast($report_date as date) as report_date) from {table} "
-                "where report_date = $earlier",
-                {"report_date": report_date, "earlier": earlier},
-            )
+        run_statements(con, "report_bases/reuse_stuck", on_basis | {"earlier": earlier})
         log.info("stuck reports: the month-ends are those of %s, its rows reused", earlier)
-    con.execute(
-        "delete from report_bases where report = 'stuck' and report_date = $report_date",
-        {"report_date": report_date},
-    )
-    con.execute(
-        "insert into report_bases values ($report_date, 'stuck', $basis)",
-        {"report_date": report_date, "basis": basis},
-    )
-    return staged
+    run_statements(con, "report_bases/record_stuck_basis", on_basis)
+    return {
+        "report_stuck_users": "new_report_stuck_users",
+        "report_stuck_factors": "new_report_stuck_factors",
+    }
 
 
 def _month_end_basis(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> str:

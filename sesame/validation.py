@@ -27,7 +27,7 @@ import polars as pl
 from sesame.dates import previous_month_end
 from sesame.outcomes import latest_closed_month_end, materialize_outcomes, performance_end
 from sesame.settings import Settings
-from sesame.sqlmodels import bind, read_sql
+from sesame.sqlmodels import relation, run_statements
 from sesame.transforms.scorecard import Scorecard, predicted_bad_rate_expr
 from sesame.transforms.validation import (
     bin_label_expr,
@@ -156,46 +156,19 @@ def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> 
     same inputs (``sql/marts/fct_outcome_basis.sql``; most nights: S moves once a month, and a
     night's new rows fall after S's window), else computed (``sesame.outcomes``) and, with
     ``keep``, stored for the next nights."""
-    sql = read_sql("marts/fct_outcome_basis")
     bound = {"performance_end": performance_end(snapshot), "snapshot_date": snapshot}
-    basis = str(con.execute(sql, bind(sql, bound)).fetchall()[0][0])
-    if _has_table(con, "validation_outcome_bases"):
-        known = con.execute(
-            "select count(*) from validation_outcome_bases where snapshot_date = $s "
-            "and basis = $basis",
-            {"s": snapshot, "basis": basis},
-        ).fetchall()[0][0]
-        if known:
+    basis = str(relation(con, "marts/fct_outcome_basis", bound).fetchall()[0][0])
+    on_basis = {"snapshot_date": snapshot, "basis": basis}
+    if _has_table(con, "validation_outcome_bases"):  # made with validation_outcomes
+        stored = relation(con, "validation_outcomes/stored", on_basis).pl()
+        if stored.height:
             log.info("validation: the outcomes of %s are those stored, inputs unchanged", snapshot)
-            return con.sql(
-                "select user_id, outcome, worst_days_past_due, has_credit_bill_due "
-                "from validation_outcomes where snapshot_date = $s and basis = $basis",
-                params={"s": snapshot, "basis": basis},
-            ).pl()
+            return stored
     log.info("validation: outcomes of %s (12 months to %s)", snapshot, performance_end(snapshot))
     table = materialize_outcomes(con, snapshot)
     outcomes = con.table(table).pl()
     if keep:
-        con.execute(
-            "create table if not exists validation_outcome_bases "
-            "(snapshot_date date not null, basis varchar not null)"
-        )
-        con.execute(
-            f"create table if not exists validation_outcomes as from {table} limit 0; "
-            "alter table validation_outcomes add column if not exists basis varchar"
-        )
-        con.execute("delete from validation_outcomes where snapshot_date = $s", {"s": snapshot})
-        con.execute(
-            "delete from validation_outcome_bases where snapshot_date = $s", {"s": snapshot}
-        )
-        con.execute(
-            f"insert into validation_outcomes by name select *, $basis as basis from {table}",
-            {"basis": basis},
-        )
-        con.execute(
-            "insert into validation_outcome_bases values ($s, $basis)",
-            {"s": snapshot, "basis": basis},
-        )
+        run_statements(con, "validation_outcomes/store", on_basis)
     con.execute(f"drop table if exists temp.main.{table}")
     return outcomes
 
