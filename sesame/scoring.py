@@ -155,19 +155,7 @@ def run_feature_models(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any
 
 
 def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create or replace temp table new_snapshots as from score_snapshots limit 0")
-    con.execute("drop table if exists new_features")
-    con.execute("create or replace temp table new_repairs as from repair_decisions limit 0")
-    con.execute(
-        "create or replace temp table new_refresh_day_scores as from refresh_day_scores limit 0"
-    )
-    con.execute(
-        "create or replace temp table new_challenger_snapshots as from challenger_snapshots limit 0"
-    )
-    con.execute(
-        "create or replace temp table new_rescored_causes "
-        "(why varchar, friends_only boolean, users bigint)"
-    )
+    run_statements(con, "publish/stage_tables", {})
 
 
 def date_parameters(
