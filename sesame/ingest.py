@@ -45,7 +45,7 @@ from sesame.schema import (
     Column,
     Table,
 )
-from sesame.sqlmodels import execute, read_sql
+from sesame.sqlmodels import execute, read_sql, relation
 from sesame.warehouse import pause_point
 
 log = logging.getLogger(__name__)
@@ -209,12 +209,7 @@ def content_sha256(path: Path) -> str:
 def delivered_files(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, DeliveredFile]:
     """The manifest's entry of every file of ``table``, by path (for a path recorded more than
     once, by warehouses from before changes stopped the run: its latest entry)."""
-    rows = con.execute(
-        "select source_file, size_bytes, modified_ns, coalesce(delivery_ns, modified_ns), "
-        "content_sha256, run_id from ingested_files where table_name = $table "
-        "qualify row_number() over (partition by source_file order by modified_ns desc) = 1",
-        {"table": table},
-    ).fetchall()
+    rows = relation(con, "ingest/delivered_files", {"table": table}).fetchall()
     return {row[0]: DeliveredFile(*row) for row in rows}
 
 
@@ -566,16 +561,10 @@ def check_bad_row_share(
 
     A few bad rows are an upstream slip and go to quarantine; many mean a broken export, and
     scores computed from the rest would mislead."""
-    rows, bad = con.execute(
-        "select (select sum(rows) from file_rows), (select count(*) from quarantined)"
-    ).fetchall()[0]
+    rows, bad = relation(con, "ingest/bad_rows").fetchall()[0]
     if not bad or bad <= max_bad_row_share * rows:
         return
-    reason, file, count = con.execute(
-        "select quarantine_reason, arg_min(source_file, source_file), count(*) from quarantined "
-        "group by quarantine_reason "
-        "order by count(*) desc, quarantine_reason limit 1"
-    ).fetchall()[0]
+    reason, file, count = relation(con, "ingest/most_common_break").fetchall()[0]
     first_word = reason.split(" ", 1)[0]
     raise ExportError(
         table.name,
@@ -624,11 +613,7 @@ def _ingest_table(
         _merge(con, table, target, repeated, run_id, checked, parameters)
     finally:
         con.unregister("export_files_frame")
-    counts = con.execute(
-        "select file_rows.source_file, file_rows.rows, count(quarantined.source_file) "
-        "from file_rows left join quarantined on file_rows.source_file = quarantined.source_file "
-        "group by all"
-    ).fetchall()
+    counts = relation(con, "ingest/file_counts").fetchall()
     by_file = {row[0]: (row[1], row[2]) for row in counts}
     manifest = pl.DataFrame(
         {

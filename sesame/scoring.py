@@ -32,7 +32,7 @@ from sesame.dates import previous_month_end
 from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.partitions import in_range, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import materialize, run_statements
+from sesame.sqlmodels import materialize, relation, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
 from sesame.warehouse import ALIAS, configure, pause_point
 
@@ -252,15 +252,9 @@ def _check_and_replace(
     checks.run_checks(con, parameters)
     _replace_date(con, snapshot_date, parameters["model_version"], parameters["run_id"])
     pause_point("score")
-    rows = con.execute(
-        "select tier, count(*), count(*) filter (where carried_from is null) "
-        "from new_snapshots group by tier order by tier"
-    ).fetchall()
+    rows = relation(con, "publish/staged_tiers").fetchall()
     tiers = {row[0]: int(row[1]) for row in rows}
-    causes = con.execute(
-        "select why, sum(users), coalesce(sum(users) filter (where friends_only), 0) "
-        "from new_rescored_causes group by why order by 2 desc, 1"
-    ).fetchall()
+    causes = relation(con, "publish/staged_causes").fetchall()
     previous = parameters["previous_date"]
     _drop_temporary_tables(con)
     result = DateResult(
