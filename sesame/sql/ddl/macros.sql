@@ -52,6 +52,16 @@ case
         )
 end;
 
+-- The first moment of the window of `days` days that ends with the snapshot date: the window is
+-- [days_window_start(D, days), day_end(D)).
+create or replace temp macro days_window_start(snapshot_date, days) as
+day_end(snapshot_date) - to_days(cast(days as integer));
+
+-- Whether an event's moment counts in the window that starts at window_first (window_start or
+-- days_window_start) and ends with the snapshot date: window_first <= moment < day_end(D).
+create or replace temp macro in_window(moment, window_first, snapshot_date) as
+moment >= window_first and moment < day_end(snapshot_date);
+
 -- Whether a moment lies in [at_previous, at_date): an edge (a window's start, the end of a day)
 -- moved past it between the day before D (at_previous) and D (at_date). int_rescored_users.
 create or replace temp macro edge_passed(moment, at_previous, at_date) as

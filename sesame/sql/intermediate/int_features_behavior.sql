@@ -78,10 +78,11 @@ applications as (
     inner join stg_loan_applications
         on
             requests.user_id = stg_loan_applications.user_id
-            and stg_loan_applications.applied_at < day_end(requests.snapshot_date)
-            and stg_loan_applications.applied_at
-            >= day_end(requests.snapshot_date)
-            - to_days(cast($recent_applications_days as integer))
+            and in_window(
+                stg_loan_applications.applied_at,
+                days_window_start(requests.snapshot_date, $recent_applications_days),
+                requests.snapshot_date
+            )
     group by requests.user_id, requests.snapshot_date
 ),
 
@@ -94,9 +95,11 @@ violations as (
     inner join stg_risk_events
         on
             requests.user_id = stg_risk_events.user_id
-            and stg_risk_events.event_ts < day_end(requests.snapshot_date)
-            and stg_risk_events.event_ts
-            >= window_start(requests.snapshot_date, $risk_event_lookback_months)
+            and in_window(
+                stg_risk_events.event_ts,
+                window_start(requests.snapshot_date, $risk_event_lookback_months),
+                requests.snapshot_date
+            )
     group by requests.user_id, requests.snapshot_date
 ),
 

@@ -33,9 +33,11 @@ changes as (
     inner join stg_profile_changes
         on
             requests.user_id = stg_profile_changes.user_id
-            and stg_profile_changes.changed_at < day_end(requests.snapshot_date)
-            and stg_profile_changes.changed_at
-            >= window_start(requests.snapshot_date, $profile_change_window_months)
+            and in_window(
+                stg_profile_changes.changed_at,
+                window_start(requests.snapshot_date, $profile_change_window_months),
+                requests.snapshot_date
+            )
     group by requests.user_id, requests.snapshot_date
 ),
 

@@ -4,7 +4,7 @@
 -- grain: one row per user_id in $user_from..$user_to; why: the first cause found
 -- Nothing is empty when $previous_date is NULL (a full night scores everyone).
 -- A snapshot reads the staged rows through comparisons with D: an event counts from its time
--- (`< day_end(D)`), a window from its start (`>= window_start(D, months)`, `day_end(D) - days`),
+-- (`< day_end(D)`), a window from its start (`>= window_start(D, months)`, `days_window_start(D, days)`),
 -- a record until its retention ends (`resolved_at + years`), a bill is known and overdue from
 -- its due_date and ages while unpaid. So a user's row can change from P to D only when
 --   changed_rows   ingest loaded, replaced or took out one of their rows since the latest
@@ -157,8 +157,8 @@ edge_passed as (
             )
             or list_contains(moments.windows, 'applications') and edge_passed(
                 moments.moment,
-                day_end(dates.previous_date) - to_days(cast($recent_applications_days as integer)),
-                day_end(dates.snapshot_date) - to_days(cast($recent_applications_days as integer))
+                days_window_start(dates.previous_date, $recent_applications_days),
+                days_window_start(dates.snapshot_date, $recent_applications_days)
             )
         )
 ),

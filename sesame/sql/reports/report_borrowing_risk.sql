@@ -67,9 +67,11 @@ applications as (
         on
             high_scores.user_id = fct_user_events.user_id
             and fct_user_events.event_kind = 'loan_application'
-            and fct_user_events.event_at < day_end($report_date)
-            and fct_user_events.event_at
-            >= day_end($report_date) - to_days(cast($recent_applications_days as integer))
+            and in_window(
+                fct_user_events.event_at,
+                days_window_start($report_date, $recent_applications_days),
+                $report_date
+            )
     group by high_scores.user_id
 ),
 
@@ -96,9 +98,11 @@ violations as (
         on
             high_scores.user_id = fct_user_events.user_id
             and fct_user_events.event_kind = 'risk_event'
-            and fct_user_events.event_at < day_end($report_date)
-            and fct_user_events.event_at
-            >= window_start(cast($report_date as date), $risk_event_lookback_months)
+            and in_window(
+                fct_user_events.event_at,
+                window_start(cast($report_date as date), $risk_event_lookback_months),
+                $report_date
+            )
     group by high_scores.user_id
 ),
 
