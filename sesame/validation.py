@@ -159,11 +159,10 @@ def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> 
     bound = {"performance_end": performance_end(snapshot), "snapshot_date": snapshot}
     basis = str(relation(con, "marts/fct_outcome_basis", bound).fetchall()[0][0])
     on_basis = {"snapshot_date": snapshot, "basis": basis}
-    if _has_table(con, "validation_outcome_bases"):  # made with validation_outcomes
-        stored = relation(con, "validation_outcomes/stored", on_basis).pl()
-        if stored.height:
-            log.info("validation: the outcomes of %s are those stored, inputs unchanged", snapshot)
-            return stored
+    known = _has_table(con, "validation_outcome_bases")  # made with validation_outcomes
+    if known and relation(con, "validation_outcomes/known", on_basis).fetchall()[0][0]:
+        log.info("validation: the outcomes of %s are those stored, inputs unchanged", snapshot)
+        return relation(con, "validation_outcomes/stored", on_basis).pl()
     log.info("validation: outcomes of %s (12 months to %s)", snapshot, performance_end(snapshot))
     table = materialize_outcomes(con, snapshot)
     outcomes = con.table(table).pl()
@@ -213,9 +212,15 @@ def validate(
     snapshot = snapshot_date or latest_closed_month_end(report_date)
     result = Validation(report_date, snapshot)
     by_version = {card.model_version: card for card in cards}
-    models = [
-        (table, model) for table in SNAPSHOT_TABLES for model in _models_at(con, table, snapshot)
-    ]
+    # a version is validated once: the same version in challenger_snapshots (a challenger card
+    # equal to the champion, or one promoted since) scored the same, and a second row would
+    # tie in the report's order (report_model_performance's key is its model_version)
+    models: list[tuple[str, str]] = []
+    for table in SNAPSHOT_TABLES:
+        seen = {model for _, model in models}
+        models += [
+            (table, model) for model in _models_at(con, table, snapshot) if model not in seen
+        ]
     if not models:
         for card in cards[:1]:
             result.performance.append(

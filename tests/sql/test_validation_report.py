@@ -246,3 +246,36 @@ def test_the_outcomes_of_s_are_kept_and_reused_until_their_inputs_change(
         assert again.select("user_id", "outcome").equals(expected)
     finally:
         con.close()
+
+
+def test_a_version_in_both_snapshot_tables_is_validated_once(
+    validated: dict[str, Any], tmp_path: Path
+) -> None:
+    """A challenger card equal to the champion (or one promoted since) leaves the champion's
+    version in challenger_snapshots too: one row per version, so the report's order is a key."""
+    import duckdb
+
+    from sesame.validation import validate
+    from sesame.warehouse import configure
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(validated["settings"].database_path().read_bytes())
+    con = duckdb.connect(str(copy))
+    try:
+        configure(con, validated["settings"], tmp_path)
+        con.execute(
+            "insert into challenger_snapshots by name "
+            "select * from score_snapshots where snapshot_date = $s",
+            {"s": S},
+        )
+        card = load_scorecard()
+        result = validate(con, validated["settings"], [card], END)
+    finally:
+        con.close()
+    versions = [row["model_version"] for row in result.performance]
+    assert versions == [card.model_version]
+    expected = validated["report_model_performance"]
+    assert result.performance[0]["gini"] == pytest.approx(expected["gini"][0])
+    bands = {row["model_version"] for row in result.bands}
+    assert bands == {card.model_version}
+    assert len(result.bands) == validated["report_score_bands"].height
