@@ -2,302 +2,50 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
 from sesame import rules
-from sesame.dates import yesterday
-from sesame.display import OneLineFormatter, console, is_terminal, number, visible
+from sesame.display import visible
 from sesame.errors import SesameError, UsageError
-from sesame.runs_text import print_reports, print_summary
-from sesame.settings import Settings
-
-app = typer.Typer(
-    name="sesame",
-    help="Nightly consumer credit scoring over warehouse exports (data contract v2).",
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
-    pretty_exceptions_enable=False,
+from sesame.flows.cli_common import (
+    ON_STOP,
+    VERBOSE,
+    AllowStaleOption,
+    AsOfOption,
+    ChallengerOption,
+    DaskAddressOption,
+    Every,
+    FullOption,
+    InputOption,
+    QuietOption,
+    VerboseOption,
+    WarehouseOption,
+    WorkersOption,
+    app,
+    cell,
+    challenger_option,
+    cluster_options,
+    err,
+    latest_scored_date,
+    log_progress,
+    make_settings,
+    out,
+    parse_date,
+    run_flow,
 )
-out = console()
-err = console(stderr=True)
-
-
-def _print_version(value: bool) -> None:
-    if not value:
-        return
-    from sesame import __version__
-    from sesame.schema import CONTRACT_VERSION
-    from sesame.transforms.scorecard import load_scorecard
-
-    out.print(
-        f"sesame {__version__}, data contract v{CONTRACT_VERSION}, "
-        f"champion card {load_scorecard().model_version}",
-        soft_wrap=True,
-    )
-    raise typer.Exit()
-
-
-@app.callback()
-def _options(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            is_eager=True,
-            callback=_print_version,
-            help="print sesame's version, the data contract's and the champion card's, and exit",
-        ),
-    ] = False,
-) -> None:
-    """Nightly consumer credit scoring over warehouse exports (data contract v2)."""
-
-
-WarehouseOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--warehouse", help="warehouse directory \\[default: warehouse/]", show_default=False
-    ),
-]
-InputOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--input",
-        help="export directory \\[default: the bundled sample_data/ in a clone, else exports/]",
-    ),
-]
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="snapshot date D, YYYY-MM-DD \\[default: yesterday]")
-]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")]
-VerboseOption = Annotated[
-    bool,
-    typer.Option(
-        "--verbose", "-v", help="debug lines, Prefect's own logs, and tracebacks on errors"
-    ),
-]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(
-        "--workers",
-        min=1,
-        help="score each date's user partitions on a local Dask cluster of N worker processes",
-    ),
-]
-DaskAddressOption = Annotated[
-    str | None,
-    typer.Option(
-        "--dask-address",
-        help="score each date's user partitions on the existing Dask cluster at ADDR "
-        "(tcp://host:8786); its workers need the warehouse directory and PREFECT_API_URL",
-    ),
-]
-ChallengerOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--challenger",
-        help="a challenger scorecard TOML, scored beside the champion into challenger_snapshots "
-        "(never published) \\[default: SESAME_CHALLENGER_CARD]",
-    ),
-]
-AllowStaleOption = Annotated[
-    bool,
-    typer.Option(
-        "--allow-stale",
-        help="publish although a table's latest event is older than its freshness limit "
-        "(a deliberate backfill); the run record says so",
-    ),
-]
-FullOption = Annotated[
-    bool,
-    typer.Option(
-        "--full",
-        help="score every user again, with no row carried from the day before (after a change "
-        "of sesame's rules or a suspected drift; a new card does it by itself) "
-        "\\[default: SESAME_FULL_RESCORE]",
-    ),
-]
-CELL_LIMIT = 500  # characters of one value a terminal table shows (the rest: --format csv)
-# set by the command; main() prints a traceback for unexpected errors when it is on
-_VERBOSE = {"on": False}
-PREFECT_SERVICE_LOGGERS = ("EventsWorker", "APILogWorker")  # prefect._internal.concurrency.services
-
-
-@contextlib.contextmanager
-def _users_progress(users: int) -> Iterator[Callable[[int], None]]:
-    """A bar on a terminal; elsewhere (a log, a pipe) a timed line per chunk of users."""
-    if is_terminal(sys.stderr):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, TimeElapsedColumn(), console=err) as progress:
-            bar = progress.add_task("generating users", total=users)
-            yield lambda n: progress.advance(bar, n)
-        return
-    _log_progress(quiet=False)
-    done = [0]
-
-    def advance(n: int) -> None:
-        done[0] += n
-        logging.getLogger("sesame.generate").info(
-            "generated %s of %s users", f"{done[0]:,}", f"{users:,}"
-        )
-
-    yield advance
-
-
-def _cell(value: object) -> str:
-    """A value of a terminal table: floats rounded for reading, text made visible and cut."""
-    if isinstance(value, float):
-        return number(value)
-    return visible(str(value), CELL_LIMIT)
-
-
-def _log_progress(quiet: bool, verbose: bool = False) -> None:
-    """Progress lines (one per step, table ingested and date scored) on stderr."""
-    if quiet and verbose:
-        raise UsageError("--quiet and --verbose exclude each other")
-    _VERBOSE["on"] = verbose
-    handler: logging.Handler
-    if is_terminal(sys.stderr):
-        handler = RichHandler(
-            console=err, show_path=verbose, show_level=verbose, markup=False, log_time_format="%X"
-        )
-        handler.setFormatter(logging.Formatter("%(message)s"))
-    else:  # a log file or a pipe: one event per line, each with its ISO time
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(OneLineFormatter(verbose))
-    logger = logging.getLogger("sesame")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
-    if verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    else:
-        # Prefect's background services log under their class names, outside PREFECT_LOGGING_LEVEL:
-        # a run that ends while events are still queued (a busy machine) printed "EventsWorker -
-        # Still processing items" above the run's own one-line outcome. --verbose keeps them.
-        for service in PREFECT_SERVICE_LOGGERS:
-            logging.getLogger(service).setLevel(logging.ERROR)
-
-
-class Every(StrEnum):
-    month_end = "month-end"
-    day = "day"
-
-
-def _settings(
-    warehouse: Path | None = None, input_dir: Path | None = None, **overrides: Any
-) -> Settings:
-    from pydantic import ValidationError
-
-    if warehouse is not None:
-        overrides["warehouse"] = warehouse
-    if input_dir is not None:
-        overrides["input"] = input_dir
-    from sesame.settings import ConfigFileError
-
-    try:
-        return Settings(**overrides)
-    except ConfigFileError as error:
-        raise UsageError(str(error)) from None
-    except ValidationError as error:
-        problems = "; ".join(
-            (f"SESAME_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
-            + e["msg"].removeprefix("Value error, ")
-            for e in error.errors()
-        )
-        raise UsageError(f"bad setting: {problems}") from None
-
-
-def _date(value: str | None, option: str, *, allow_today: bool = False) -> date:
-    """A date option; ``allow_today`` for the commands that only read (explain, validate)."""
-    if value is None:
-        return yesterday()
-    if len(value) != 10:
-        raise UsageError(f"{option} {value!r} is not a date of the form YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError as error:
-        raise UsageError(f"{option} {value!r} is not a valid date (YYYY-MM-DD)") from error
-    if day > date.today():
-        raise UsageError(f"{option} {day} is in the future: a snapshot needs the day to be over")
-    if day == date.today() and not allow_today:
-        raise UsageError(
-            f"{option} {day} is today: a snapshot needs the day to be over (yesterday, "
-            "the default, is the latest date a run can score)"
-        )
-    return day
-
-
-def _cluster_options(workers: int | None, dask_address: str | None) -> dict[str, Any]:
-    """The settings of ``--workers`` / ``--dask-address`` (over SESAME_WORKERS and
-    SESAME_DASK_ADDRESS: an option given on the command line replaces both)."""
-    if workers is not None and dask_address is not None:
-        raise UsageError(
-            "--workers (a local Dask cluster) and --dask-address (an existing one) exclude "
-            "each other"
-        )
-    if workers is None and dask_address is None:
-        return {}
-    return {"workers": workers, "dask_address": dask_address}
-
-
-def _run_flow(kind: str, settings: Settings, **parameters: Any) -> Any:
-    """Runs one flow. Without PREFECT_API_URL, against a Prefect API server started for this
-    run as a child that dies with the process (see sesame.flows.prefect_server). With
-    ``workers`` or ``dask_address``, on Prefect's Dask task runner (see sesame.cluster)."""
-    from sesame.cluster import check_cluster, is_distributed
-    from sesame.flows.prefect_env import configure_prefect, prefect_api
-
-    _check_paths(kind, settings)  # before Prefect starts (10-30 s) and before anything is created
-    distributed = kind != "report" and is_distributed(settings)  # reports score nothing
-    if distributed:
-        if not _VERBOSE["on"]:  # Dask logs each worker's start and stop at INFO
-            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
-        check_cluster(settings)  # fails fast when the cluster does not answer
-
-    configure_prefect(settings)
-    with prefect_api(services=False):
-        from sesame.flows.nightly import (
-            backfill_flow,
-            ingest_flow,
-            nightly_flow,
-            rebuild_flow,
-            report_flow,
-        )
-
-        flows: dict[str, Any] = {
-            "rebuild": rebuild_flow,
-            "nightly": nightly_flow,
-            "backfill": backfill_flow,
-            "report": report_flow,
-            "ingest": ingest_flow,
-        }
-        return flows[kind](settings=settings, **parameters)
-
-
-def _check_paths(kind: str, settings: Settings) -> None:
-    """Refuses a missing export or warehouse folder at once, creating nothing (exit 2)."""
-    if kind != "report" and not settings.input.is_dir():
-        what = "no such directory" if not settings.input.exists() else "not a directory"
-        raise UsageError(
-            f"--input {settings.input}: {what} (the export directory, one folder per table)"
-        )
-    if settings.warehouse.exists() and not settings.warehouse.is_dir():
-        raise UsageError(f"--warehouse {settings.warehouse}: not a directory")
+from sesame.flows.cli_fit import fit
+from sesame.flows.cli_generate import generate
+from sesame.flows.cli_serve import serve
+from sesame.runs_text import print_reports, print_summary
 
 
 @app.command()
@@ -317,15 +65,17 @@ def nightly(
 
     A night scores again only the users whose snapshot can have changed since the day before
     and carries the others' rows forward (carried_from says since when); --full scores all."""
-    _log_progress(quiet, verbose)
-    settings = _settings(
+    log_progress(quiet, verbose)
+    settings = make_settings(
         warehouse,
         input_dir,
-        **_cluster_options(workers, dask_address),
-        **_challenger_option(challenger),
+        **cluster_options(workers, dask_address),
+        **challenger_option(challenger),
         **({"full_rescore": True} if full else {}),
     )
-    summary = _run_flow("nightly", settings, as_of=_date(as_of, "--as-of"), allow_stale=allow_stale)
+    summary = run_flow(
+        "nightly", settings, as_of=parse_date(as_of, "--as-of"), allow_stale=allow_stale
+    )
     if not quiet:
         print_summary(out, summary, settings)
         print_reports(out, summary)
@@ -348,8 +98,8 @@ def backfill(
     """Snapshots for past dates, point in time, oldest first."""
     from sesame.dates import month_ends_between
 
-    _log_progress(quiet, verbose)
-    first, last = _date(start, "--start"), _date(end, "--end")
+    log_progress(quiet, verbose)
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if first > last:
         raise UsageError(f"--start {first} is after --end {last}")
     if every is Every.day:
@@ -358,13 +108,13 @@ def backfill(
         dates = month_ends_between(first, last)
     if not dates:
         raise UsageError(f"no month-end lies between {first} and {last}; use --every day")
-    settings = _settings(
+    settings = make_settings(
         warehouse,
         input_dir,
-        **_cluster_options(workers, dask_address),
-        **_challenger_option(challenger),
+        **cluster_options(workers, dask_address),
+        **challenger_option(challenger),
     )
-    summary = _run_flow(
+    summary = run_flow(
         "backfill", settings, start=first, end=last, dates=dates, allow_stale=allow_stale
     )
     if not quiet:
@@ -382,9 +132,9 @@ def report(
 ) -> None:
     """Write the reports for D again, from the warehouse's snapshots (--input: where the
     generator's truth file is, for the oracle Gini)."""
-    _log_progress(quiet, verbose)
-    settings = _settings(warehouse, input_dir, **_challenger_option(challenger))
-    day = _date(as_of, "--as-of")
+    log_progress(quiet, verbose)
+    settings = make_settings(warehouse, input_dir, **challenger_option(challenger))
+    day = parse_date(as_of, "--as-of")
     from sesame.warehouse import has_snapshot
 
     if not has_snapshot(settings, day):
@@ -392,7 +142,7 @@ def report(
             f"the warehouse has no snapshots for {day}: run `sesame nightly --as-of {day}` "
             "or `sesame backfill` first"
         )
-    summary = _run_flow("report", settings, as_of=day)
+    summary = run_flow("report", settings, as_of=day)
     if not quiet:
         print_reports(out, summary)
 
@@ -414,9 +164,9 @@ def ingest(
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest the exports now (and accept changed delivered files), scoring nothing."""
-    _log_progress(quiet, verbose)
-    settings = _settings(warehouse, input_dir)
-    summary = _run_flow(
+    log_progress(quiet, verbose)
+    settings = make_settings(warehouse, input_dir)
+    summary = run_flow(
         "ingest", settings, as_of=date.today(), accept_changed=list(accept_changed or [])
     )
     if not quiet:
@@ -468,7 +218,7 @@ def sql(
     every date's published snapshots (the database keeps month-ends and the last 35 days)."""
     from sesame.adhoc import csv_text, fetch_rows, write_csv
 
-    settings = _settings(warehouse)
+    settings = make_settings(warehouse)
     if output_file is not None:
         if output_format not in (None, Format.csv):
             raise UsageError(
@@ -492,7 +242,7 @@ def sql(
         for name in frame.columns:
             table.add_column(Text(visible(name)), overflow="fold")
         for row in frame.iter_rows():  # values as text: no markup, no escapes
-            table.add_row(*(Text("NULL" if v is None else _cell(v)) for v in row))
+            table.add_row(*(Text("NULL" if v is None else cell(v)) for v in row))
         out.print(table)
         if not result.cut:
             out.print(f"{frame.height:,} row(s)")
@@ -534,8 +284,8 @@ def explain(
     from sesame.transforms.scorecard import load_scorecard
     from sesame.warehouse import connect_read_only
 
-    settings = _settings(warehouse)
-    day = _date(as_of, "--as-of", allow_today=True) if as_of else None
+    settings = make_settings(warehouse)
+    day = parse_date(as_of, "--as-of", allow_today=True) if as_of else None
     card = load_scorecard()
     plan: Plan | None = None
     con = connect_read_only(settings)
@@ -587,12 +337,12 @@ def validate(
     from sesame.validation_text import bands_table, performance_table, stability_table
     from sesame.warehouse import connect_read_only
 
-    _log_progress(quiet)
-    settings = _settings(warehouse, input_dir, **_challenger_option(challenger))
+    log_progress(quiet)
+    settings = make_settings(warehouse, input_dir, **challenger_option(challenger))
     con = connect_read_only(settings)
     try:
-        day = _date(as_of, "--as-of", allow_today=True) if as_of else _latest_scored_date(con)
-        s = _date(snapshot, "--snapshot") if snapshot else None
+        day = parse_date(as_of, "--as-of", allow_today=True) if as_of else latest_scored_date(con)
+        s = parse_date(snapshot, "--snapshot") if snapshot else None
         result = validate_models(
             con, settings, [load_scorecard(), *challenger_cards(settings)], day, s
         )
@@ -610,309 +360,10 @@ def validate(
         out.print(Text(f"warning: {warning}", style="yellow"))
 
 
-def _latest_scored_date(con: Any) -> date:
-    rows = con.execute("select max(snapshot_date) from snapshot_dates").fetchall()
-    if rows[0][0] is None:
-        raise SesameError("the warehouse holds no snapshot yet: run `sesame nightly` first")
-    return rows[0][0]
-
-
-def _challenger_option(path: Path | None) -> dict[str, Any]:
-    """``--challenger``: a card that loads (checked before any run starts), or nothing."""
-    if path is None:
-        return {}
-    from sesame.transforms.scorecard import load_scorecard
-
-    if not path.is_file():
-        raise UsageError(f"--challenger {path}: no such card file")
-    try:
-        load_scorecard(path)
-    except (ValueError, KeyError, OSError) as error:
-        raise UsageError(f"--challenger {path}: not a valid scorecard: {error}") from None
-    return {"challenger_card": path}
-
-
-@app.command()
-def generate(
-    out_dir: Annotated[Path, typer.Option("--out", help="directory to write the exports to")],
-    users: Annotated[
-        int | None, typer.Option("--users", min=1, help="number of users (not with --next-day)")
-    ] = None,
-    months: Annotated[int, typer.Option("--months", min=1, help="months of history")] = 24,
-    seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-    end: Annotated[
-        str | None,
-        typer.Option("--end", help="last day of the generated world \\[default: yesterday]"),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="write the exports as they stood at the end of this day of the window, to grow "
-            "them with --next-day up to --end \\[default: --end]",
-        ),
-    ] = None,
-    next_day: Annotated[
-        bool,
-        typer.Option(
-            "--next-day",
-            help="add the next day to --out: its new and corrected rows as new files, as "
-            "upstream delivers a night (the other options come from the folder)",
-        ),
-    ] = False,
-    shock: Annotated[
-        str | None,
-        typer.Option(
-            "--shock",
-            help="YYYY-MM: from that month on, every user's latent credit quality drops by 0.5 "
-            "(a population shock)",
-        ),
-    ] = None,
-    truth: Annotated[
-        bool,
-        typer.Option(
-            "--truth/--no-truth",
-            help="write each user's true probability of going bad beside the exports "
-            "(_truth/user_months/, not a contract table)",
-        ),
-    ] = True,
-) -> None:
-    """Write synthetic exports that follow the contract (same seed, same files), and the
-    generator's truth beside them; or grow such exports by one night (--next-day)."""
-    import time
-
-    from sesame.synthetic import generate_exports
-
-    if next_day:
-        given = [
-            name
-            for name, value in (
-                ("--users", users),
-                ("--end", end),
-                ("--as-of", as_of),
-                ("--shock", shock),
-            )
-            if value is not None
-        ]
-        if given:
-            raise UsageError(
-                f"--next-day takes the generation's parameters from {out_dir}; "
-                f"leave out {', '.join(given)}"
-            )
-        _generate_next_day(out_dir)
-        return
-    if users is None:
-        raise UsageError("--users is required (or --next-day to grow an existing folder)")
-    last = _date(end, "--end")
-    first = None if as_of is None else _date(as_of, "--as-of")
-    if first is not None and first > last:
-        raise UsageError(f"--as-of {first} is after --end {last}")
-    if shock is not None:
-        try:
-            date.fromisoformat(f"{shock}-01")
-        except ValueError:
-            raise UsageError(f"--shock {shock!r} is not a month of the form YYYY-MM") from None
-    started = time.perf_counter()
-    try:
-        with _users_progress(users) as advance:
-            rows = generate_exports(
-                out_dir,
-                users=users,
-                months=months,
-                seed=seed,
-                end=last,
-                shock=shock,
-                truth=truth,
-                on_progress=advance,
-                as_of=first,
-            )
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    elapsed = time.perf_counter() - started
-    total = sum(rows.values())
-    table = Table(title=f"Exports written to {out_dir}")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, count in rows.items():
-        table.add_row(name, f"{count:,}")
-    out.print(table)
-    out.print(f"{total:,} rows in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s)")
-    if truth:
-        out.print(
-            Text(f"truth: {out_dir / '_truth' / 'user_months'}/ (pd_12m per user and month-end)")
-        )
-    if first is not None and first < last:
-        out.print(
-            f"the exports as they stood at the end of {first}; the generated world runs to {last}"
-        )
-        out.print(f"grow them night by night: sesame generate --out {out_dir} --next-day")
-
-
-def _generate_next_day(out_dir: Path) -> None:
-    import time
-
-    from sesame.synthetic import generate_next_day, generated_users
-
-    if not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} is not a folder of generated exports")
-    started = time.perf_counter()
-    try:
-        with _users_progress(generated_users(out_dir)) as advance:
-            added = generate_next_day(out_dir, on_progress=advance)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    elapsed = time.perf_counter() - started
-    table = Table(title=f"New files of {added.day}")
-    table.add_column("table")
-    table.add_column("new rows", justify="right")
-    table.add_column("corrected rows", justify="right")
-    for name, count in added.new_rows.items():
-        table.add_row(name, f"{count:,}", f"{added.corrected_rows[name]:,}")
-    out.print(table)
-    left = f"{added.days_left} more day(s) to its end" if added.days_left else "its last day"
-    out.print(f"{elapsed:.1f} s; {out_dir} now shows the end of {added.day} ({left})")
-    out.print(f"score it: sesame nightly --input {out_dir} --as-of {added.day}")
-
-
-@app.command()
-def serve(
-    input_dir: InputOption = None,
-    warehouse: WarehouseOption = None,
-    cron: Annotated[
-        str | None,
-        typer.Option("--cron", help="schedule, cron syntax \\[default: 0 2 * * *, daily at 02:00]"),
-    ] = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option("--timezone", help="IANA time zone of the schedule \\[default: UTC]"),
-    ] = None,
-    port: Annotated[
-        int, typer.Option("--port", help="port of the embedded Prefect server and its UI")
-    ] = 4200,
-    workers: WorkersOption = None,
-    dask_address: DaskAddressOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """Serve the nightly flow on its schedule with Prefect (each run scores the previous day).
-
-    Without PREFECT_API_URL it starts Prefect's server itself (embedded, state under the
-    warehouse, UI on --port); with it, it uses that server (e.g. `prefect server start`).
-    With --workers or --dask-address, each scheduled run scores on that Dask cluster."""
-    _log_progress(False, verbose)
-    schedule: dict[str, Any] = {}
-    if cron is not None:
-        schedule["schedule_cron"] = cron
-    if timezone is not None:
-        schedule["schedule_timezone"] = timezone
-    settings = _settings(
-        warehouse, input_dir, **schedule, **_cluster_options(workers, dask_address)
-    )
-    # scheduled runs start in Prefect's working directory: absolute paths
-    settings = settings.model_copy(
-        update={"warehouse": settings.warehouse.resolve(), "input": settings.input.resolve()}
-    )
-    from sesame.flows.prefect_env import configure_prefect, prefect_api
-
-    # scheduled runs log through Prefect (to the UI), sesame's progress lines included
-    os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "sesame"
-    os.environ["PREFECT_LOGGING_LEVEL"] = "DEBUG" if verbose else "INFO"
-    configure_prefect(settings)
-    embedded = "PREFECT_API_URL" not in os.environ
-    if settings.dask_address is not None:
-        from sesame.cluster import check_cluster
-
-        check_cluster(settings)  # before serving: a schedule that would fail every night
-    if (settings.workers or settings.dask_address) and not verbose:
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
-    # the server first: Prefect reads PREFECT_API_URL when it is imported
-    with prefect_api(services=True, port=port) as api_url:
-        from prefect import serve as prefect_serve
-
-        from sesame.flows.serve import build_deployment, next_run
-
-        _ON_STOP["said"] = "stopped serving; a run in progress published nothing"
-
-        deployment = build_deployment(settings)
-        start, scores = next_run(settings)
-        err.print(
-            f"serving sesame-nightly on '{settings.schedule_cron}' ({settings.schedule_timezone}) "
-            f"for {settings.warehouse}{_cluster_phrase(settings)}; Prefect API {api_url}"
-            + (" (embedded; UI at " + api_url.removesuffix("/api") + ")" if embedded else "")
-            + f". Next run {start:%Y-%m-%d %H:%M} {settings.schedule_timezone} (scores {scores}). "
-            "Ctrl-C stops.",
-            soft_wrap=True,
-        )
-        prefect_serve(deployment, print_starting_message=False)
-
-
-@app.command()
-def fit(
-    dev: Annotated[str, typer.Option("--dev", help="development snapshot S1, YYYY-MM-DD")],
-    oot: Annotated[str, typer.Option("--oot", help="out-of-time snapshot S2, YYYY-MM-DD")],
-    out_path: Annotated[Path, typer.Option("--out", help="card file to write")] = Path(
-        "scorecard_v2.toml"
-    ),
-    warehouse: WarehouseOption = None,
-    version: Annotated[
-        str, typer.Option("--version", help="model_version of the new card")
-    ] = "scorecard-v2",
-    contract_floor: Annotated[
-        float | None,
-        typer.Option(
-            "--contract-floor",
-            min=1,
-            help="points for a characteristic the contract requires to move the score but the "
-            "data cannot support \\[default: refuse the fit]",
-        ),
-    ] = None,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
-) -> None:
-    """Fit a new card from outcomes (contract section 5): dev S1, out-of-time S2. No Prefect."""
-    try:
-        from sesame.fitting import fit_scorecard
-    except ImportError as error:
-        raise UsageError(
-            f"sesame fit needs the optional extra `fit` ({error.name} is missing): "
-            "pip install -e '.[fit]'"
-        ) from None
-
-    _log_progress(quiet, verbose)
-    settings = _settings(warehouse)
-    first, second = _date(dev, "--dev"), _date(oot, "--oot")
-    result = fit_scorecard(
-        settings.database_path(),
-        first,
-        second,
-        out_path,
-        model_version=version,
-        contract_floor=contract_floor,
-    )
-    if quiet:
-        return
-    out.print(f"[bold]sesame fit[/bold] {result.model_version} written to {result.path}")
-    out.print(
-        f"S1 {result.dev_snapshot}: {result.dev_users:,} users, {result.dev_bads:,} bad, "
-        f"Gini {result.dev_gini:.3f}; S2 {result.oot_snapshot}: {result.oot_users:,} users, "
-        f"{result.oot_bads:,} bad, Gini {result.oot_gini:.3f} (a default optbinning card: "
-        f"{result.baseline_oot_gini:.3f}; gradient-boosted trees: "
-        f"{result.trees_oot_gini:.3f})"
-    )
-    scaling = result.scaling
-    out.print(
-        f"scaling: {scaling['method']}, {scaling['odds']:g}:1 good:bad at {scaling['score']:g}, "
-        f"odds double every {scaling['pdo']:g} points; possible scores "
-        f"{result.min_score}..{result.max_score}; calibration P(bad) = 1 / (1 + exp(-("
-        f"{result.calibration[0]:.4f} + {result.calibration[1]:.6f} x score)))"
-    )
-    table = Table(title="Information value on S1")
-    table.add_column("characteristic")
-    table.add_column("IV", justify="right")
-    table.add_column("points")
-    for name, value in sorted(result.iv.items(), key=lambda item: -item[1]):
-        table.add_row(name, f"{value:.4f}", "fitted" if name in result.kept else "no / floor")
-    out.print(table)
-    out.print(f"fingerprint {result.data_fingerprint[:16]}, {result.seconds:.1f} s")
+# the commands that live in modules of their own, in the order `sesame --help` lists them
+app.command()(generate)
+app.command()(serve)
+app.command()(fit)
 
 
 @app.command()
@@ -927,7 +378,7 @@ def describe(
     Read-only; no Prefect."""
     from sesame.warehouse import connect_read_only
 
-    settings = _settings(warehouse)
+    settings = make_settings(warehouse)
     con = connect_read_only(settings)
     try:
         if table is None:
@@ -984,7 +435,7 @@ def runs(
     Read-only; no Prefect."""
     from sesame.runs import run_history
 
-    settings = _settings(warehouse)
+    settings = make_settings(warehouse)
     rows = run_history(settings, last)
     table = Table(title=f"Last {len(rows)} run(s) of {settings.database_path()}, newest first")
     for column in ("started", "command", "as of", "status", "seconds", "users scored", "error"):
@@ -1024,7 +475,7 @@ def restore(
     from sesame.recovery import list_backups as kept_backups
     from sesame.recovery import restore as put
 
-    settings = _settings(warehouse)
+    settings = make_settings(warehouse)
     if list_backups:
         kept = kept_backups(settings)
         out.print(f"{len(kept)} backup(s) in {settings.warehouse / 'backups'}, newest first:")
@@ -1074,30 +525,18 @@ def rebuild(
     month-ends do); older ones stay in their Parquet copies, as the nights left them."""
     from sesame.recovery import kept_snapshot_dates
 
-    _log_progress(quiet, verbose)
-    settings = _settings(warehouse, input_dir)
+    log_progress(quiet, verbose)
+    settings = make_settings(warehouse, input_dir)
     dates = kept_snapshot_dates(settings)
     if not dates:
         raise UsageError(
             f"no Parquet snapshot copies in {settings.warehouse / 'score_snapshots'}: nothing "
             "to rebuild from (run `sesame nightly` to start a warehouse)"
         )
-    summary = _run_flow("rebuild", settings, as_of=dates[-1], dates=dates)
+    summary = run_flow("rebuild", settings, as_of=dates[-1], dates=dates)
     if not quiet:
         print_summary(out, summary, settings)
         print_reports(out, summary)
-
-
-def _cluster_phrase(settings: Settings) -> str:
-    if settings.workers is not None:
-        return f", scoring on a local Dask cluster of {settings.workers} workers"
-    if settings.dask_address is not None:
-        return f", scoring on the Dask cluster at {settings.dask_address}"
-    return ""
-
-
-# what a stop signal is said to have stopped (``sesame serve`` mostly waits for its schedule)
-_ON_STOP = {"said": "nothing was published"}
 
 
 def main() -> None:
@@ -1115,7 +554,7 @@ def main() -> None:
         # after a stop signal any error is the stop's (DuckDB turns the interrupt into its own)
         stopped_by = stopping_signal(error)
         if stopped_by is not None:
-            err.print(f"[red]interrupted[/red] ({stopped_by}): {_ON_STOP['said']}")
+            err.print(f"[red]interrupted[/red] ({stopped_by}): {ON_STOP['said']}")
             sys.exit(exit_code(stopped_by))  # 130 for SIGINT (Ctrl-C), 143 for SIGTERM
         if isinstance(error, SesameError):
             err.print("[red]error:[/red] ", end="")
@@ -1124,7 +563,7 @@ def main() -> None:
         if not isinstance(error, Exception):
             raise  # SystemExit (typer's exit codes), GeneratorExit
         # an unexpected failure: one line, the traceback with --verbose
-        if _VERBOSE["on"]:
+        if VERBOSE["on"]:
             err.print_exception()
         err.print("[red]error:[/red] ", end="")
         err.print(

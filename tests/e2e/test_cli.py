@@ -542,9 +542,9 @@ def test_prefects_shutdown_noise_stays_out_of_the_output_unless_verbose(verbose:
     # events queued; it logs under its class name, outside PREFECT_LOGGING_LEVEL
     script = (
         "import logging, sys\n"
-        "from sesame.flows.cli import _log_progress\n"
+        "from sesame.flows.cli_common import log_progress\n"
         "logging.basicConfig(stream=sys.stderr)\n"
-        f"_log_progress(quiet=False, verbose={verbose})\n"
+        f"log_progress(quiet=False, verbose={verbose})\n"
         "logging.getLogger('EventsWorker').warning('Still processing items: 1 items remaining')\n"
         "logging.getLogger('APILogWorker').warning('Still processing items: 2 items remaining')\n"
     )
