@@ -78,15 +78,8 @@ def missing_dates(
 ) -> list[date]:
     """The dates among ``dates`` that have no snapshot of this model yet (the champion's in
     snapshot_dates, a challenger's in challenger_snapshots)."""
-    done = {
-        row[0]
-        for row in con.execute(
-            "select snapshot_date from snapshot_dates where model_version = $model_version "
-            "union select distinct snapshot_date from challenger_snapshots "
-            "where model_version = $model_version",
-            {"model_version": model_version},
-        ).fetchall()
-    }
+    scored = relation(con, "plan/dates_scored", {"model_version": model_version})
+    done = {row[0] for row in scored.fetchall()}
     return [d for d in dates if d not in done]
 
 
@@ -101,10 +94,7 @@ def lead_in_month_end(con: duckdb.DuckDBPyConnection, dates: list[date]) -> date
     if not dates:
         return None
     earliest = min(dates)
-    rows = con.execute(
-        "select count(*) from snapshot_dates where snapshot_date < $earliest",
-        {"earliest": earliest},
-    ).fetchall()
+    rows = relation(con, "plan/snapshots_before", {"earliest": earliest}).fetchall()
     lead_in = previous_month_end(earliest)
     if rows[0][0] or not has_users(con, lead_in):
         return None
@@ -113,10 +103,7 @@ def lead_in_month_end(con: duckdb.DuckDBPyConnection, dates: list[date]) -> date
 
 def has_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> bool:
     """Whether any user was registered by ``snapshot_date`` (a date the exports reach)."""
-    rows = con.execute(
-        "select count(*) from stg_users where registered_at < day_end($snapshot_date)",
-        {"snapshot_date": snapshot_date},
-    ).fetchall()
+    rows = relation(con, "plan/users_registered", {"snapshot_date": snapshot_date}).fetchall()
     return bool(rows[0][0])
 
 
@@ -144,10 +131,7 @@ def run_feature_models(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any
     friends_only requests' carried aggregates (``int_features_carried``; on a full night, with
     none, an empty stand-in: no dimension_aggregates need exist yet), then FEATURE_MODELS."""
     if parameters.get("previous_date") is None:
-        con.execute(
-            "create or replace temp table int_features_carried "
-            "(user_id bigint, snapshot_date date, is_snapshot boolean)"
-        )
+        run_statements(con, "incremental/no_carried_features", {})
     else:
         materialize(con, "intermediate/int_features_carried", parameters)
     for model in FEATURE_MODELS:
@@ -387,7 +371,7 @@ def _score_partition(
     challengers: tuple[Scorecard, ...] = (),
 ) -> None:
     if parameters["previous_date"] is None:  # a full night: everyone is scored
-        con.execute("create or replace temp table int_rescored_users (user_id bigint, why varchar)")
+        run_statements(con, "incremental/no_rescored_users", {})
     else:
         materialize(con, "intermediate/int_rescored_users", parameters)
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
