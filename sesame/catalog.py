@@ -35,15 +35,6 @@ class TableEntry:
     # a report's row order in its exported files: (column, descending), the last a key
     order_by: tuple[tuple[str, bool], ...] = ()
 
-    def order_clause(self) -> str:
-        """``order by`` text for the order (the columns quoted; they are the catalog's own
-        names, checked when it is read, never data)."""
-        if not self.order_by:
-            raise ValueError(f"catalog.toml: table {self.name} has no order_by")
-        return ", ".join(
-            f'"{column}"' + (" desc" if desc else "") for column, desc in self.order_by
-        )
-
 
 def _order_by(table: str, items: list[str]) -> tuple[tuple[str, bool], ...]:
     order = []
@@ -145,8 +136,12 @@ def stale_entries(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def order_clause(table: str) -> str:
-    """The ``order by`` text of a report's exported rows (``order_by`` in catalog.toml)."""
-    return tables()[table].order_clause()
+    """The ``order by`` text of a report's exported rows (``order_by`` in catalog.toml): the
+    columns quoted, the catalog's own names, checked when it is read, never data."""
+    order = tables()[table].order_by
+    if not order:
+        raise ValueError(f"catalog.toml: table {table} has no order_by")
+    return ", ".join(f'"{column}"' + (" desc" if desc else "") for column, desc in order)
 
 
 def tables_markdown(card: Scorecard) -> str:

@@ -32,7 +32,7 @@ from sesame.dates import previous_month_end
 from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.partitions import in_range, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import materialize, relation, run_statements
+from sesame.sqlmodels import materialize, relation, run_script, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
 from sesame.warehouse import ALIAS, configure, pause_point
 
@@ -131,7 +131,7 @@ def run_feature_models(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any
     friends_only requests' carried aggregates (``int_features_carried``; on a full night, with
     none, an empty stand-in: no dimension_aggregates need exist yet), then FEATURE_MODELS."""
     if parameters.get("previous_date") is None:
-        run_statements(con, "incremental/no_carried_features", {})
+        run_script(con, "incremental/no_carried_features")
     else:
         materialize(con, "intermediate/int_features_carried", parameters)
     for model in FEATURE_MODELS:
@@ -139,7 +139,7 @@ def run_feature_models(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any
 
 
 def _stage_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run_statements(con, "publish/stage_tables", {})
+    run_script(con, "publish/stage_tables")
 
 
 def date_parameters(
@@ -371,7 +371,7 @@ def _score_partition(
     challengers: tuple[Scorecard, ...] = (),
 ) -> None:
     if parameters["previous_date"] is None:  # a full night: everyone is scored
-        run_statements(con, "incremental/no_rescored_users", {})
+        run_script(con, "incremental/no_rescored_users")
     else:
         materialize(con, "intermediate/int_rescored_users", parameters)
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")

@@ -159,8 +159,8 @@ def _outcomes(con: duckdb.DuckDBPyConnection, snapshot: date, *, keep: bool) -> 
     bound = {"performance_end": performance_end(snapshot), "snapshot_date": snapshot}
     basis = str(relation(con, "marts/fct_outcome_basis", bound).fetchall()[0][0])
     on_basis = {"snapshot_date": snapshot, "basis": basis}
-    known = _has_table(con, "validation_outcome_bases")  # made with validation_outcomes
-    if known and relation(con, "validation_outcomes/known", on_basis).fetchall()[0][0]:
+    stored_before = _has_table(con, "validation_outcome_bases")  # made with validation_outcomes
+    if stored_before and relation(con, "validation_outcomes/known", on_basis).fetchall()[0][0]:
         log.info("validation: the outcomes of %s are those stored, inputs unchanged", snapshot)
         return relation(con, "validation_outcomes/stored", on_basis).pl()
     log.info("validation: outcomes of %s (12 months to %s)", snapshot, performance_end(snapshot))
