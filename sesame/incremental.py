@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from sesame.sqlmodels import run_statements
+from sesame.sqlmodels import execute, read_sql, relation, run_statements
 from sesame.transforms.scorecard import Scorecard
 
 
@@ -52,7 +52,7 @@ def record_user_changes(con: duckdb.DuckDBPyConnection, loaded: str, replaced: s
     """Appends the users of one ingest's ``loaded`` rows and of the ``replaced`` (or taken out)
     stored rows to ``user_changes``. Skipped while there is no snapshot: every night then is
     full, and a first load would list every user."""
-    if not con.execute("select exists (from score_snapshots)").fetchall()[0][0]:
+    if not relation(con, "incremental_basis/any_snapshot").fetchall()[0][0]:
         return
     source = f"select user_id from ({loaded})"
     if replaced is not None:
@@ -77,24 +77,21 @@ def basis(
     previous = snapshot_date - timedelta(days=1)
     if previous.month != snapshot_date.month:
         return Basis(None, None, "the first day of a month (month-based windows move)")
-    latest = con.execute(
-        "select max(snapshot_date), arg_max(model_version, snapshot_date) from snapshot_dates"
-    ).fetchall()[0]
+    latest = relation(con, "incremental_basis/latest_snapshot").fetchall()[0]
     if latest[0] != previous:
         return Basis(None, None, "no snapshot of the day before is the latest")
     if latest[1] != card.model_version:
         return Basis(None, None, f"the day before was scored by {latest[1]}")
     for challenger in challengers:
-        rows = con.execute(
-            "select exists (from challenger_snapshots "
-            "where snapshot_date = $previous and model_version = $version)",
+        rows = relation(
+            con,
+            "incremental_basis/challenger_has_date",
             {"previous": previous, "version": challenger.model_version},
         ).fetchall()[0][0]
         if not rows:
             return Basis(None, None, f"challenger {challenger.model_version} has no rows of it")
-    before = con.execute(
-        "select max(snapshot_date) from snapshot_dates where snapshot_date < $previous",
-        {"previous": previous},
+    before = relation(
+        con, "database/latest_snapshot_before", {"snapshot_date": previous}
     ).fetchall()[0][0]
     same_windows = all(c.parameters == card.parameters for c in challengers)
     return Basis(previous, before, f"incremental from {previous.isoformat()}", same_windows)
@@ -115,6 +112,6 @@ def carry_forward(
 def consume_changes(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> None:
     """Empties ``user_changes`` when ``snapshot_date`` is the latest snapshot (before its rows
     are written): it was scored with every change ingest recorded."""
-    latest = con.execute("select max(snapshot_date) from snapshot_dates").fetchall()[0][0]
+    latest = relation(con, "database/latest_snapshot_date").fetchall()[0][0]
     if latest is None or snapshot_date >= latest:
-        con.execute("delete from user_changes")
+        execute(con, read_sql("incremental_basis/consume_changes"))
