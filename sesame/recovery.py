@@ -26,6 +26,7 @@ from sesame.runs import RunSummary, new_run_id, write_run_log
 from sesame.scoring import DateResult
 from sesame.settings import Settings
 from sesame.snapshot_files import snapshot_partition
+from sesame.sqlmodels import execute, read_sql, relation, run_statements
 from sesame.warehouse import ASIDE_PREFIX, recover, warehouse_lock
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,8 @@ def _contents(path: Path) -> tuple[date | None, str | None, str | None]:
     except duckdb.Error:
         return None, None, None
     try:
-        latest = con.execute(
-            "select snapshot_date, model_version from snapshot_dates "
-            "order by snapshot_date desc limit 1"
-        ).fetchall()
-        run = con.execute(
-            "select run_id from runs where status = 'succeeded' order by finished_at desc limit 1"
-        ).fetchall()
+        latest = relation(con, "recovery/newest_snapshot_row").fetchall()
+        run = relation(con, "recovery/last_succeeded_run").fetchall()
     except duckdb.Error:
         return None, None, None
     finally:
@@ -161,37 +157,8 @@ def put_back_kept_snapshots(
     from its Parquet copy, and its ``snapshot_dates`` row with theirs: a rebuild changes no
     published score."""
     path = str(snapshot_partition(settings, day))
-    params = {"day": day, "path": path}
-    con.execute("delete from score_snapshots where snapshot_date = $day", {"day": day})
-    con.execute(
-        "insert into score_snapshots by name "
-        "select *, $day::date as snapshot_date from read_parquet($path, hive_partitioning = false) "
-        "order by user_id",
-        params,
-    )
-    con.execute(
-        """
-        update snapshot_dates set
-            model_version = kept.model_version,
-            users = kept.users,
-            users_unscorable = kept.unscorable,
-            run_id = kept.run_id
-        from (
-            select
-                any_value(model_version) as model_version,
-                count(*) as users,
-                count(*) filter (where score is null) as unscorable,
-                max(run_id) as run_id
-            from score_snapshots where snapshot_date = $day
-        ) as kept
-        where snapshot_date = $day
-        """,
-        {"day": day},
-    )
-    rows = con.execute(
-        "select tier, count(*) from score_snapshots where snapshot_date = $day group by tier",
-        {"day": day},
-    ).fetchall()
+    run_statements(con, "recovery/put_back_snapshots", {"day": day, "path": path})
+    rows = relation(con, "recovery/kept_tiers", {"day": day}).fetchall()
     tiers = {tier: int(count) for tier, count in rows}
     return DateResult(
         snapshot_date=day,
@@ -211,7 +178,7 @@ def carry_runs(con: duckdb.DuckDBPyConnection, published: Path) -> int:
     except duckdb.Error:
         return 0
     try:
-        frame = old.sql("select * from runs").to_arrow_table()
+        frame = relation(old, "recovery/replaced_runs").to_arrow_table()
     except duckdb.Error as error:
         log.warning("the runs of the replaced warehouse do not read (%s): not carried", error)
         return 0
@@ -219,10 +186,7 @@ def carry_runs(con: duckdb.DuckDBPyConnection, published: Path) -> int:
         old.close()
     con.register("carried_runs", frame)
     try:
-        con.execute(
-            "insert into runs by name select * from carried_runs "
-            "where run_id not in (select run_id from runs)"
-        )
+        execute(con, read_sql("recovery/carry_runs"))
     finally:
         con.unregister("carried_runs")
     return frame.num_rows
