@@ -21,6 +21,7 @@ from sesame.errors import UsageError
 from sesame.partitions import in_range
 from sesame.scoring import FEATURE_TABLES, date_parameters, run_feature_models
 from sesame.settings import Settings
+from sesame.sqlmodels import execute, read_sql, relation
 from sesame.transforms.actions import actionable_codes, best_actions, plan_to_target
 from sesame.transforms.scorecard import DIMENSIONS, Scorecard, points_column, score_features
 
@@ -84,15 +85,7 @@ def explain_user(
                     "reason_code": characteristic.reason_code,
                 }
             )
-    history = (
-        con.sql(
-            "select snapshot_date, score, published_score, tier from score_snapshots "
-            "where user_id = $user_id order by snapshot_date",
-            params={"user_id": user_id},
-        )
-        .pl()
-        .to_dicts()
-    )
+    history = relation(con, "explain/history", {"user_id": user_id}).pl().to_dicts()
     since = _since_previous(con, card, snapshot, aggregates)
     return Explanation(
         snapshot=snapshot, points=points, history=history, actions=actions, since=since
@@ -175,19 +168,16 @@ def _snapshot_with_aggregates(
 ) -> tuple[dict[str, Any], pl.DataFrame] | None:
     """The user's latest snapshot row before ``day`` (``before``) or on or before it (None: the
     latest of all), and its aggregates (0 or 1 row); None without such a snapshot."""
-    found = con.sql(
-        "select * from score_snapshots where user_id = $user_id and ($day is null "
-        "or snapshot_date < $day or (not $before and snapshot_date = $day)) "
-        "order by snapshot_date desc limit 1",
-        params={"user_id": user_id, "day": day, "before": before},
+    found = relation(
+        con, "explain/user_snapshot", {"user_id": user_id, "day": day, "before": before}
     ).pl()
     if found.is_empty():
         return None
     snapshot = found.row(0, named=True)
-    aggregates = con.sql(
-        "select * from dimension_aggregates where user_id = $user_id "
-        "and snapshot_date = $snapshot_date",
-        params={"user_id": user_id, "snapshot_date": snapshot["snapshot_date"]},
+    aggregates = relation(
+        con,
+        "explain/user_aggregates",
+        {"user_id": user_id, "snapshot_date": snapshot["snapshot_date"]},
     ).pl()
     return snapshot, aggregates
 
@@ -257,12 +247,7 @@ def future_features(
     window, more months of history). The models' inputs and outputs are temporary tables, so
     this works on a read-only connection; they are dropped afterwards.
     """
-    con.execute(
-        "create or replace temp table score_requests as select "
-        "cast($user_id as bigint) as user_id, cast(unnest($dates) as date) as snapshot_date, "
-        "true as is_snapshot, false as friends_only",
-        {"user_id": user_id, "dates": dates},
-    )
+    execute(con, read_sql("explain/future_requests"), {"user_id": user_id, "dates": dates})
     # $snapshot_date bounds the friends' published scores a request sees: all of them
     parameters = (
         date_parameters(settings, card, dates[-1], "explain")
@@ -271,7 +256,7 @@ def future_features(
     )  # every dimension computed: no friends_only request
     try:
         run_feature_models(con, parameters)
-        return con.sql("select * from fct_user_features order by snapshot_date").pl()
+        return relation(con, "explain/future_features").pl()
     finally:
         for table in ("score_requests", *FEATURE_TABLES):
             con.execute(f'drop table if exists temp.main."{table}"')
