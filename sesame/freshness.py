@@ -18,6 +18,7 @@ import duckdb
 from sesame.errors import StaleDataError
 from sesame.schema import TABLES
 from sesame.settings import Settings
+from sesame.sqlmodels import relation
 
 # days before D within which a table must have an event; absent or None: no limit (sparse
 # tables such as negative records may go quiet for months)
@@ -72,7 +73,7 @@ def check_freshness(
         )
         found[table.name] = TableFreshness(table.name, table.event_time, latest, limit, is_stale)
     if found["users"].latest_event is None:
-        first = con.execute("select min(registered_at) from stg_users").fetchall()[0][0]
+        first = relation(con, "plan/first_registered").fetchall()[0][0]
         held = f"the first user registered on {first:%Y-%m-%d}" if first else "it holds no users"
         raise StaleDataError(
             "users",

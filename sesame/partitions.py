@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 
 from sesame.settings import Settings
+from sesame.sqlmodels import relation
 
 
 def partition_count(
@@ -24,10 +25,8 @@ def partition_count(
     (a cluster's worker slots)."""
     if settings.user_partitions is not None:
         return settings.user_partitions
-    users = con.execute(
-        "select count(*) from stg_users where registered_at < day_end($snapshot_date)",
-        {"snapshot_date": snapshot_date},
-    ).fetchall()[0][0]
+    registered = relation(con, "plan/users_registered", {"snapshot_date": snapshot_date})
+    users = registered.fetchall()[0][0]
     return max(minimum, math.ceil(users / settings.users_per_partition), 1)
 
 
@@ -44,10 +43,8 @@ def user_ranges(
     if partitions == 1:
         return [ALL_USERS]
     fractions = [i / partitions for i in range(1, partitions)]
-    cuts = con.execute(
-        "select quantile_disc(user_id, $fractions) from stg_users "
-        "where registered_at < day_end($snapshot_date)",
-        {"fractions": fractions, "snapshot_date": snapshot_date},
+    cuts = relation(
+        con, "plan/partition_cuts", {"fractions": fractions, "snapshot_date": snapshot_date}
     ).fetchall()[0][0]
     starts = sorted({ALL_USERS[0], *(cut for cut in cuts or [] if cut is not None)})
     ends = [start - 1 for start in starts[1:]] + [ALL_USERS[1]]
