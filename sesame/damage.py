@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from sesame.errors import WarehouseDamagedError
+from sesame.sqlmodels import relation
 
 # DuckDB's words for a file that fails its checksums or ends early
 DAMAGE_MARKERS = (
@@ -61,10 +62,7 @@ def verify_database(path: Path, *, shown_as: Path | None = None, memory_limit: s
             raise
         raise WarehouseDamagedError(name, str(error).replace(str(path), name)) from None
     try:
-        tables = con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() "
-            "order by table_name"
-        ).fetchall()
+        tables = relation(con, "database/table_names").fetchall()
         for (table,) in tables:
             try:
                 # hash(t) is the row: every column's blocks are read and checked

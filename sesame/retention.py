@@ -28,6 +28,7 @@ import duckdb
 from sesame.dates import is_month_end
 from sesame.settings import Settings
 from sesame.snapshot_files import snapshot_partition
+from sesame.sqlmodels import relation
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +72,13 @@ def prune_history(
     """Removes from the database the rows of the daily dates it no longer keeps, each only
     when its snapshots have a Parquet copy: published already, or among ``written`` (the dates
     whose copy this run writes). Returns the dates removed."""
-    dates = [row[0] for row in con.execute("select snapshot_date from snapshot_dates").fetchall()]
+    dates = [row[0] for row in relation(con, "database/snapshot_dates").fetchall()]
     leaving = [
         d
         for d in dates_leaving(dates, settings.daily_history_days)
         if d in written or snapshot_partition(settings, d).is_file()
     ]
-    present = {
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()
-    }
+    present = {row[0] for row in relation(con, "database/table_names").fetchall()}
     if leaving:
         for table, column in DATED_TABLES.items():
             if table in present:

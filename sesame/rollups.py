@@ -16,7 +16,7 @@ import time
 
 import duckdb
 
-from sesame.sqlmodels import read_sql
+from sesame.sqlmodels import read_sql, relation
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,7 @@ COMPACT_SHARE = 0.2  # compact when appended change rows exceed this share of th
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Builds each missing rollup from its staged table (empty on a new warehouse): the
     staged table's rows recorded as one first load."""
-    existing = {
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() "
-            "where database_name = current_database() and schema_name = 'main'"
-        ).fetchall()
-    }
+    existing = {row[0] for row in relation(con, "database/main_table_names").fetchall()}
     for table, rollup in ROLLUPS.items():
         if rollup in existing:
             continue
