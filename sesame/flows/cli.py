@@ -376,17 +376,14 @@ def describe(
     """What the warehouse's tables and columns hold: the COMMENTs each run writes from
     sesame/catalog.toml (any DuckDB client sees them in duckdb_tables() and duckdb_columns()).
     Read-only; no Prefect."""
+    from sesame.sqlmodels import relation
     from sesame.warehouse import connect_read_only
 
     settings = make_settings(warehouse)
     con = connect_read_only(settings)
     try:
         if table is None:
-            listed = con.execute(
-                "select table_name, estimated_size, comment from duckdb_tables() "
-                "where database_name = current_database() and schema_name = 'main' "
-                "order by table_name"
-            ).fetchall()
+            listed = relation(con, "database/described_tables").fetchall()
             shown = Table(title=f"Tables of {settings.database_path()}")
             for column in ("table", "rows (estimated)", "what it holds"):
                 shown.add_column(column, justify="right" if column.startswith("rows") else "left")
@@ -395,14 +392,9 @@ def describe(
             out.print(shown)
             out.print(Text("a table's columns: sesame describe TABLE"))
             return
-        columns = con.execute(
-            "select column_name, data_type, comment from duckdb_columns() "
-            "where database_name = current_database() and schema_name = 'main' "
-            "and table_name = $t order by column_index",
-            {"t": table},
-        ).fetchall()
+        columns = relation(con, "database/described_columns", {"table": table}).fetchall()
         if not columns:
-            names = [r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()]
+            names = [r[0] for r in relation(con, "database/table_names").fetchall()]
             import difflib
 
             close = difflib.get_close_matches(table, names, n=3)
@@ -410,11 +402,7 @@ def describe(
                 f"; did you mean {', '.join(close)}?" if close else ": sesame describe lists them"
             )
             raise UsageError(f"the warehouse has no table {visible(table)!r}{hint}")
-        comment = con.execute(
-            "select comment from duckdb_tables() where database_name = current_database() "
-            "and schema_name = 'main' and table_name = $t",
-            {"t": table},
-        ).fetchall()[0][0]
+        comment = relation(con, "database/table_comment", {"table": table}).fetchall()[0][0]
     finally:
         con.close()
     shown = Table(title=Text(f"{table}: {comment or '-'}"))

@@ -298,7 +298,9 @@ def check_paths(kind: str, settings: Settings) -> None:
 
 
 def latest_scored_date(con: Any) -> date:
-    rows = con.execute("select max(snapshot_date) from snapshot_dates").fetchall()
+    from sesame.sqlmodels import relation
+
+    rows = relation(con, "database/latest_snapshot_date").fetchall()
     if rows[0][0] is None:
         raise SesameError("the warehouse holds no snapshot yet: run `sesame nightly` first")
     return rows[0][0]
