@@ -51,7 +51,7 @@ import polars as pl
 
 from sesame import rules
 from sesame.errors import SesameError
-from sesame.sqlmodels import run_script
+from sesame.sqlmodels import relation, run_script
 from sesame.transforms.directions import (
     DIRECTIONS,
     LOWER_STRICT,
@@ -200,19 +200,15 @@ def _read_sample(
             f"latest staged bill falls due {latest}; choose an earlier date (at most 12 months "
             "before the exports' end)"
         )
-    scorable = con.execute(
-        "select count(*) from dimension_aggregates "
-        "where snapshot_date = $snapshot_date and is_scorable",
-        {"snapshot_date": snapshot_date},
-    ).fetchall()[0][0]
+    users = relation(con, "fitting/scorable_users", {"snapshot_date": snapshot_date})
+    scorable = users.fetchall()[0][0]
     if not scorable:
         raise FitError(
             f"{label}: the warehouse has no scored users at {snapshot_date}: run "
             f"`sesame backfill --start {snapshot_date} --end {snapshot_date}` first"
         )
-    earlier = con.execute(
-        "select max(snapshot_date) from snapshot_dates where snapshot_date < $snapshot_date",
-        {"snapshot_date": snapshot_date},
+    earlier = relation(
+        con, "database/latest_snapshot_before", {"snapshot_date": snapshot_date}
     ).fetchall()[0][0]
     if earlier is None:  # friends' published scores are read from the dates before
         before = previous_month_end(snapshot_date)
@@ -459,20 +455,13 @@ def _fit_once(
     con = duckdb.connect(str(database), read_only=True)
     try:
         run_script(con, "ddl/macros")
-        latest = con.execute("select max(due_date) from stg_bills").fetchall()[0][0]
+        latest = relation(con, "fitting/latest_due_date").fetchall()[0][0]
         if latest is None:
             raise FitError(f"{database} has no staged bills: there are no outcomes to fit")
         dev_sample = _read_sample(con, dev, names, latest, exposed_only=True)
         dev_everyone = _read_sample(con, dev, names, latest)
         oot_sample = _read_sample(con, oot, names, latest)
-        integers = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_name = 'dimension_aggregates' "
-                "and data_type in ('INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT')"
-            ).fetchall()
-        }
+        integers = {row[0] for row in relation(con, "fitting/integer_aggregates").fetchall()}
     finally:
         con.close()
     _progress(

@@ -74,10 +74,7 @@ def truth_files(input_dir: Path) -> list[str]:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    rows = con.execute(
-        "select count(*) from duckdb_tables() where table_name = $name and not temporary",
-        {"name": name},
-    ).fetchall()
+    rows = relation(con, "database/tables_named", {"name": name}).fetchall()
     return bool(rows[0][0])
 
 
@@ -106,10 +103,7 @@ def _oracle_gini(
     """The Gini of the truth's probability of going bad (lower = safer) on the same sample."""
     if not files:
         return None
-    truth = con.sql(
-        "select user_id, pd_12m from read_parquet($files) where month_end = $s",
-        params={"files": files, "s": snapshot},
-    ).pl()
+    truth = relation(con, "validation/truth_pd", {"files": files, "snapshot_date": snapshot}).pl()
     joined = sample.join(truth, on="user_id", how="inner")
     if joined.height < sample.height:
         log.warning(
