@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from sesame.settings import PACKAGE_DIR
+from sesame.sqlmodels import relation
 from sesame.transforms.scorecard import Scorecard
 
 CATALOG_PATH = PACKAGE_DIR / "catalog.toml"
@@ -95,11 +96,7 @@ def _literal(text: str) -> str:
 
 def published_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """The warehouse's own tables (not temporary ones) and their columns, in order."""
-    rows = con.execute(
-        "select table_name, list(column_name order by column_index) from duckdb_columns() "
-        "where database_name = current_database() and schema_name = 'main' "
-        "and not internal group by table_name order by table_name"
-    ).fetchall()
+    rows = relation(con, "database/published_columns").fetchall()
     return {name: list(columns) for name, columns in rows}
 
 

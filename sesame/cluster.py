@@ -29,6 +29,7 @@ from sesame.errors import SesameError, UsageError
 from sesame.partitions import user_ranges
 from sesame.scoring import PartitionJob
 from sesame.settings import Settings
+from sesame.sqlmodels import relation
 from sesame.warehouse import ALIAS, attach_copy
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -158,9 +159,7 @@ def partition_jobs(
 def attached_path(con: duckdb.DuckDBPyConnection) -> Path:
     """The absolute path of the copy the run's connection writes (the same on every worker,
     when the warehouse directory is shared storage mounted at one path)."""
-    rows = con.execute(
-        "select path from duckdb_databases() where database_name = $alias", {"alias": ALIAS}
-    ).fetchall()
+    rows = relation(con, "database/attached_path", {"alias": ALIAS}).fetchall()
     if not rows or rows[0][0] is None:
         raise SesameError("the run's connection has no warehouse copy attached")
     return Path(rows[0][0]).resolve()

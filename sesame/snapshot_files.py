@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.settings import Settings
+from sesame.sqlmodels import relation
 
 PARQUET_BATCH_ROWS = 256_000
 
@@ -43,10 +44,8 @@ def write_snapshot_partitions(
         final = snapshot_partition(settings, snapshot_date)
         ensure_private_dir(final.parent)
         temporary = final.with_name(f".data-{run_id}.parquet")
-        reader = con.sql(
-            "select * exclude (snapshot_date) from score_snapshots "
-            "where snapshot_date = $snapshot_date order by user_id",
-            params={"snapshot_date": snapshot_date},
+        reader = relation(
+            con, "snapshot_files/snapshot_copy", {"snapshot_date": snapshot_date}
         ).to_arrow_reader(PARQUET_BATCH_ROWS)
         with pq.ParquetWriter(temporary, reader.schema, compression="zstd") as writer:
             for batch in reader:

@@ -49,7 +49,7 @@ from sesame.files import (
     move_into_place,
 )
 from sesame.settings import Settings
-from sesame.sqlmodels import run_script
+from sesame.sqlmodels import relation, run_script
 
 log = logging.getLogger(__name__)
 
@@ -407,11 +407,7 @@ def has_snapshot(settings: Settings, snapshot_date: date) -> bool:
     """Whether the published warehouse holds snapshots of ``snapshot_date``."""
     con = connect_read_only(settings)
     try:
-        return bool(
-            con.execute(
-                "select exists (from snapshot_dates where snapshot_date = $snapshot_date)",
-                {"snapshot_date": snapshot_date},
-            ).fetchall()[0][0]
-        )
+        found = relation(con, "database/has_snapshot", {"snapshot_date": snapshot_date})
+        return bool(found.fetchall()[0][0])
     finally:
         con.close()
