@@ -3,7 +3,9 @@
 Ranges of equal size, not hash buckets, so that a partition's joins can skip the blocks of the
 staged tables that hold only other users (DuckDB prunes them by their min/max user_id); enough
 of them that none holds more than ``users_per_partition`` users, so a partition's aggregates
-fit in memory. The SQL models take a range as ``$user_from`` and ``$user_to`` (``in_range``).
+fit in memory. An incremental night cuts its ranges by the users it scores again instead
+(``rescored_ranges``): the others in a range are only carried. The SQL models take a range as
+``$user_from`` and ``$user_to`` (``in_range``).
 """
 
 from __future__ import annotations
@@ -42,10 +44,38 @@ def user_ranges(
     partitions = partition_count(con, settings, snapshot_date, minimum)
     if partitions == 1:
         return [ALL_USERS]
-    fractions = [i / partitions for i in range(1, partitions)]
     cuts = relation(
-        con, "plan/partition_cuts", {"fractions": fractions, "snapshot_date": snapshot_date}
+        con,
+        "plan/partition_cuts",
+        {"fractions": _fractions(partitions), "snapshot_date": snapshot_date},
     ).fetchall()[0][0]
+    return _ranges(cuts)
+
+
+def rescored_ranges(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[tuple[int, int]]:
+    """An incremental night's partitions: user_id ranges holding about as many of the users it
+    scores again (``night_rescored_users``) each, and none more than ``users_per_partition``,
+    together covering every user_id (the others in a range are carried, a cheap copy). A night
+    that scores few users again runs in few partitions; ``user_partitions``, when set, wins."""
+    rescored = relation(con, "plan/rescored_users").fetchall()[0][0]
+    partitions = settings.user_partitions or max(
+        1, math.ceil(rescored / settings.users_per_partition)
+    )
+    if partitions == 1:
+        return [ALL_USERS]
+    cuts = relation(con, "plan/rescored_cuts", {"fractions": _fractions(partitions)}).fetchall()[0][
+        0
+    ]
+    return _ranges(cuts)
+
+
+def _fractions(partitions: int) -> list[float]:
+    return [i / partitions for i in range(1, partitions)]
+
+
+def _ranges(cuts: list[int | None] | None) -> list[tuple[int, int]]:
+    """The inclusive user_id ranges that ``cuts`` (each a range's first user_id) make, from
+    the least to the greatest user_id."""
     starts = sorted({ALL_USERS[0], *(cut for cut in cuts or [] if cut is not None)})
     ends = [start - 1 for start in starts[1:]] + [ALL_USERS[1]]
     return list(zip(starts, ends, strict=True))

@@ -30,7 +30,7 @@ import polars as pl
 from sesame import checks, incremental, rules
 from sesame.dates import previous_month_end
 from sesame.files import PRIVATE_FILE, ensure_private_dir
-from sesame.partitions import in_range, user_ranges
+from sesame.partitions import ALL_USERS, in_range, rescored_ranges, user_ranges
 from sesame.settings import Settings
 from sesame.sqlmodels import materialize, relation, run_script, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
@@ -71,6 +71,7 @@ class DateResult:
     # score alone, whose other dimensions were taken from carried_from (friends_only)
     rescored_because: dict[str, int] = field(default_factory=dict)
     friends_only: int = 0
+    partitions: int = 1  # the user_id ranges it was scored in
 
 
 def missing_dates(
@@ -107,6 +108,9 @@ def has_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> bool:
     return bool(rows[0][0])
 
 
+# An incremental night's int_rescored_users for every user, cut into its partitions' lists
+NIGHT_RESCORED = "night_rescored_users"
+
 # The tables a partition stages, by the name of its Parquet part.
 PART_TABLES = {
     "snapshots": "new_snapshots",
@@ -121,7 +125,13 @@ PART_TABLES = {
 def _drop_temporary_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drops what scoring a date left in memory (its models' tables and its staged rows): they
     would otherwise hold DuckDB's memory through the reports that follow."""
-    tables = ("score_requests", "int_rescored_users", "partition_snapshots", *PART_TABLES.values())
+    tables = (
+        "score_requests",
+        "int_rescored_users",
+        NIGHT_RESCORED,
+        "partition_snapshots",
+        *PART_TABLES.values(),
+    )
     for table in (*tables, *FEATURE_TABLES):
         con.execute(f'drop table if exists temp.main."{table}"')
 
@@ -196,13 +206,24 @@ def score_date(
 ) -> DateResult:
     """Scores every user registered by ``snapshot_date`` and replaces that date's rows."""
     started = time.perf_counter()
-    ranges = user_ranges(con, settings, snapshot_date)
     parameters = scoring_parameters(con, settings, card, snapshot_date, run_id)
     _stage_tables(con)
+    if parameters["previous_date"] is None:
+        ranges = user_ranges(con, settings, snapshot_date)
+    else:
+        # who is scored again, found once for every user: the partitions then hold about as
+        # many of them each, so a night that scores few users again runs in few partitions
+        materialize(
+            con,
+            "intermediate/int_rescored_users",
+            parameters | in_range(ALL_USERS),
+            table=NIGHT_RESCORED,
+        )
+        ranges = rescored_ranges(con, settings)
     challengers = challenger_cards(settings)
     for partition, users in enumerate(ranges):
         partition_started = time.perf_counter()
-        _score_partition(con, card, parameters | in_range(users), challengers)
+        _score_partition(con, card, parameters | in_range(users), challengers, night_rescored=True)
         if len(ranges) > 1:
             log.info(
                 "scored %s partition %d of %d in %.1f s",
@@ -211,7 +232,7 @@ def score_date(
                 len(ranges),
                 time.perf_counter() - partition_started,
             )
-    return _check_and_replace(con, parameters, started)
+    return _check_and_replace(con, parameters, started, len(ranges))
 
 
 def _causes_text(result: DateResult) -> str:
@@ -229,7 +250,7 @@ def _causes_text(result: DateResult) -> str:
 
 
 def _check_and_replace(
-    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], started: float
+    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], started: float, partitions: int
 ) -> DateResult:
     """Audits the staged rows of one date, then replaces that date's rows with them."""
     snapshot_date = parameters["snapshot_date"]
@@ -250,6 +271,7 @@ def _check_and_replace(
         carried_from=previous,
         rescored_because={why: int(users) for why, users, _ in causes},
         friends_only=sum(int(alone) for *_, alone in causes),
+        partitions=partitions,
     )
     how = (
         f"all scored: {parameters['scoring_basis']}"
@@ -361,7 +383,7 @@ def stage_parts(
                 f"create temp table {table} as from read_parquet($files) limit 0", {"files": files}
             )
         con.execute(f"insert into {table} by name from read_parquet($files)", {"files": files})
-    return _check_and_replace(con, parameters, started)
+    return _check_and_replace(con, parameters, started, len(parts))
 
 
 def _score_partition(
@@ -369,9 +391,18 @@ def _score_partition(
     card: Scorecard,
     parameters: dict[str, Any],
     challengers: tuple[Scorecard, ...] = (),
+    *,
+    night_rescored: bool = False,
 ) -> None:
+    """Scores one partition's requests and stages its rows. ``night_rescored``: the night's
+    users scored again are in ``NIGHT_RESCORED`` already (``score_date``), else the partition
+    finds its own (a worker's)."""
     if parameters["previous_date"] is None:  # a full night: everyone is scored
         run_script(con, "incremental/no_rescored_users")
+    elif night_rescored:
+        materialize(
+            con, "incremental/partition_rescored_users", parameters, table="int_rescored_users"
+        )
     else:
         materialize(con, "intermediate/int_rescored_users", parameters)
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import random
 from pathlib import Path
 
@@ -179,7 +180,12 @@ def test_sixty_random_nights_scored_incrementally_equal_full_rescores(tmp_path: 
     last = FIRST_NIGHT + datetime.timedelta(days=NIGHTS - 1)
     generate_exports(raw, users=USERS, months=26, seed=14, end=last, truth=False)
     upstream = Upstream(raw, tmp_path / "exports", seed=14)
-    settings = Settings(warehouse=tmp_path / "warehouse", input=upstream.input)
+    # partitions of 40 users (below the setting's floor, hence model_copy): a full night cuts
+    # the users registered into four, an incremental night the users it scores again into as
+    # many as they fill, so the two compare across different partitions too
+    settings = Settings(warehouse=tmp_path / "warehouse", input=upstream.input).model_copy(
+        update={"users_per_partition": 40}
+    )
     full = settings.model_copy(update={"full_rescore": True})
     card = load_scorecard()
     results: list[DateResult] = []
@@ -219,6 +225,9 @@ def test_sixty_random_nights_scored_incrementally_equal_full_rescores(tmp_path: 
     assert sum(r.friends_only for r in incremental_nights) > 0
     assert all(r.friends_only <= r.rescored_because.get("friend_score", 0) for r in results)
     assert carried[0] > 0 and carried[1] >= 1 and carried[2] > 1
+    # an incremental night's partitions hold at most 40 of the users it scores again each
+    assert all(r.partitions == max(1, math.ceil(r.rescored / 40)) for r in incremental_nights)
+    assert any(r.partitions > 1 for r in incremental_nights)
 
 
 def _window_start(day: datetime.date, months: int) -> datetime.date:

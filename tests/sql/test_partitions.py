@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sesame.partitions import partition_count, user_ranges
+from sesame.partitions import ALL_USERS, partition_count, rescored_ranges, user_ranges
 from sesame.settings import Settings
 from sesame.warehouse import configure, connect_read_only
 from tests import pipeline
@@ -128,3 +128,40 @@ def test_partitions_do_not_change_any_snapshot(loaded: Settings, tmp_path: Path)
     pipeline.run(split, [D])
     assert expected.height == USERS
     assert pipeline.query(split, sql).equals(expected)
+
+
+@pytest.mark.parametrize(
+    ("rescored", "values", "expected"),
+    [
+        pytest.param(0, {}, 1, id="nobody-scored-again"),
+        pytest.param(1_000, {}, 1, id="exactly-the-bound"),
+        pytest.param(1_001, {}, 2, id="one-over"),
+        pytest.param(2_500, {}, 3, id="rounded-up"),
+        pytest.param(10, {"user_partitions": 4}, 4, id="explicit-wins"),
+    ],
+)
+def test_an_incremental_night_takes_partitions_by_the_users_it_scores_again(
+    tmp_path: Path, rescored: int, values: dict[str, int], expected: int
+) -> None:
+    settings = Settings(warehouse=tmp_path, users_per_partition=1_000).model_copy(update=values)
+    # every third user_id of 0..3n scored again; the others (in between) are carried
+    wanted = [3 * n for n in range(rescored)]
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create temp table night_rescored_users as "
+            "select unnest($ids) as user_id, 'changed_rows' as why",
+            {"ids": wanted},
+        )
+        ranges = rescored_ranges(con, settings)
+    finally:
+        con.close()
+    assert len(ranges) == expected
+    # together the ranges cover every user_id, in order, each starting where the last ended
+    assert ranges[0][0] == ALL_USERS[0] and ranges[-1][1] == ALL_USERS[1]
+    assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(ranges))
+    # and hold about as many of the users scored again each, none more than the bound
+    held = [sum(low <= user <= high for user in wanted) for low, high in ranges]
+    assert sum(held) == rescored
+    assert max(held) <= settings.users_per_partition
+    assert max(held) - min(held) <= 1
