@@ -220,7 +220,7 @@ def _remove_files(con: duckdb.DuckDBPyConnection, table: Table, removed: Sequenc
     target = f"stg_{table.name}"
     con.register("removed_files_frame", pl.DataFrame({"source_file": list(removed)}))
     try:
-        con.execute("create or replace temp table removed_files as from removed_files_frame")
+        execute(con, read_sql("ingest/removed_files"))
     finally:
         con.unregister("removed_files_frame")
     in_removed = "source_file in (select source_file from removed_files)"
@@ -247,8 +247,7 @@ def _refresh_entry(con: duckdb.DuckDBPyConnection, export: ExportFile) -> None:
     """Records a delivered file's modification time and hash when its bytes are unchanged."""
     execute(
         con,
-        "update ingested_files set modified_ns = $modified_ns, modified_at = $modified_at, "
-        "content_sha256 = $sha256 where table_name = $table and source_file = $source_file",
+        read_sql("ingest/refresh_entry"),
         {
             "modified_ns": export.modified_ns,
             "modified_at": export.modified_at,
@@ -335,7 +334,7 @@ def _ingest_table(
         }
     )
     con.register("manifest_frame", manifest)
-    con.execute("insert into ingested_files by name select * from manifest_frame")
+    execute(con, read_sql("ingest/record_files"))
     con.unregister("manifest_frame")
     for temporary in ("quarantined", "file_rows", "duplicate_keys", "repeated_keys"):
         con.execute(f"drop table {temporary}")
@@ -374,7 +373,7 @@ def _checked_rows(
         in_repeated = " and ".join(
             f"repeated_keys.{_quoted(k)} is not distinct from loaded.{_quoted(k)}" for k in key
         )
-        repeated = bool(con.execute("select exists (from repeated_keys)").fetchall()[0][0])
+        repeated = bool(relation(con, "ingest/any_repeated_key").fetchall()[0][0])
         execute(
             con,
             f"create or replace temp table duplicate_keys as select source_path, {key_list} "
@@ -472,7 +471,7 @@ def _merge(
         f"and incoming.source_file > {target}.source_file)) as incoming_wins "
         f"from incoming inner join {target} on {key_match}"
     )
-    if con.execute("select exists (from clashes)").fetchall()[0][0]:
+    if relation(con, "ingest/any_clash").fetchall()[0][0]:
         clash_match = " and ".join(f"clashes.{_quoted(k)} = {target}.{_quoted(k)}" for k in key)
         is_replaced = (
             f"exists (select 1 from clashes where {clash_match} and clashes.incoming_wins)"
