@@ -143,7 +143,7 @@ def build_reports(
         rows[name] = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
         con.execute(f"drop table {table}")
     rows["repair_decisions"] = int(
-        con.execute("select count(*) from repair_decisions").fetchall()[0][0]
+        relation(con, "report_summary/repair_decisions_held").fetchall()[0][0]
     )
     log.info(
         "reports for %s: %s in %.1f s",

@@ -32,7 +32,7 @@ from sesame.dates import previous_month_end
 from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.partitions import ALL_USERS, in_range, rescored_ranges, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import materialize, relation, run_script, run_statements
+from sesame.sqlmodels import execute, materialize, read_sql, relation, run_script, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
 from sesame.warehouse import ALIAS, configure, pause_point
 
@@ -408,7 +408,7 @@ def _score_partition(
     materialize(con, "intermediate/int_score_requests", parameters, table="score_requests")
     run_feature_models(con, parameters)
     # eager, then lazy: DuckDB's lazy Polars source is several times slower to collect
-    features = con.sql("select * from fct_user_features").pl().lazy()
+    features = relation(con, "publish/partition_features").pl().lazy()
     scored_requests = score_features(features, card=card).collect()
     con.register("scored_requests", scored_requests)
     try:
@@ -434,7 +434,7 @@ def _score_challenger(
     again with the challenger's (the champion's rows are staged by then)."""
     if challenger.parameters != champion.parameters:
         run_feature_models(con, parameters | challenger.parameters)
-        features = con.sql("select * from fct_user_features").pl().lazy()
+        features = relation(con, "publish/partition_features").pl().lazy()
     scored = score_features(features.filter(pl.col("is_snapshot")), card=challenger).collect()
     con.register("challenger_scored", scored)
     try:
@@ -446,7 +446,7 @@ def _score_challenger(
         )
     finally:
         con.unregister("challenger_scored")
-    con.execute("insert into new_challenger_snapshots by name from partition_challenger_snapshots")
+    execute(con, read_sql("publish/stage_challenger"))
     con.execute("drop table partition_challenger_snapshots")
 
 
@@ -455,7 +455,7 @@ def _replace_date(
 ) -> None:
     """Replaces one date's rows: re-running a date never duplicates anything."""
     incremental.consume_changes(con, snapshot_date)
-    latest = con.execute("select max(decided_as_of) from repair_decisions").fetchall()[0][0]
+    latest = relation(con, "publish/repairs_decided_as_of").fetchall()[0][0]
     parameters = {
         "snapshot_date": snapshot_date,
         "model_version": model_version,
