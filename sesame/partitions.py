@@ -52,20 +52,23 @@ def user_ranges(
     return _ranges(cuts)
 
 
-def rescored_ranges(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[tuple[int, int]]:
+def rescored_ranges(
+    con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_date: date
+) -> list[tuple[int, int]]:
     """An incremental night's partitions: user_id ranges holding about as many of the users it
-    scores again (``night_rescored_users``) each, and none more than ``users_per_partition``,
-    together covering every user_id (the others in a range are carried, a cheap copy). A night
-    that scores few users again runs in few partitions; ``user_partitions``, when set, wins."""
-    rescored = relation(con, "plan/rescored_users").fetchall()[0][0]
+    scores again (``night_rescored_users``, of those registered by ``snapshot_date``) each, and
+    none more than ``users_per_partition``, together covering every user_id (the others in a
+    range are carried, a cheap copy). A night that scores few users again runs in few
+    partitions; ``user_partitions``, when set, wins."""
+    on_date = {"snapshot_date": snapshot_date}
+    rescored = relation(con, "plan/rescored_users", on_date).fetchall()[0][0]
     partitions = settings.user_partitions or max(
         1, math.ceil(rescored / settings.users_per_partition)
     )
     if partitions == 1:
         return [ALL_USERS]
-    cuts = relation(con, "plan/rescored_cuts", {"fractions": _fractions(partitions)}).fetchall()[0][
-        0
-    ]
+    fractions = {"fractions": _fractions(partitions)}
+    cuts = relation(con, "plan/rescored_cuts", on_date | fractions).fetchall()[0][0]
     return _ranges(cuts)
 
 
@@ -74,9 +77,14 @@ def _fractions(partitions: int) -> list[float]:
 
 
 def _ranges(cuts: list[int | None] | None) -> list[tuple[int, int]]:
-    """The inclusive user_id ranges that ``cuts`` (each a range's first user_id) make, from
-    the least to the greatest user_id."""
-    starts = sorted({ALL_USERS[0], *(cut for cut in cuts or [] if cut is not None)})
+    """The inclusive user_id ranges that ``cuts`` make, from the least to the greatest user_id:
+    each cut is the last user_id of its range. ``quantile_disc`` at fraction i/p of n users
+    picks the one at index ceil(n*i/p) - 1, so range i holds ceil(n*(i+1)/p) - ceil(n*i/p)
+    users: never more than ceil(n/p)."""
+    last = ALL_USERS[1]
+    starts = sorted(
+        {ALL_USERS[0], *(cut + 1 for cut in cuts or [] if cut is not None and cut < last)}
+    )
     ends = [start - 1 for start in starts[1:]] + [ALL_USERS[1]]
     return list(zip(starts, ends, strict=True))
 

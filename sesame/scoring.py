@@ -219,7 +219,7 @@ def score_date(
             parameters | in_range(ALL_USERS),
             table=NIGHT_RESCORED,
         )
-        ranges = rescored_ranges(con, settings)
+        ranges = rescored_ranges(con, settings, snapshot_date)
     challengers = challenger_cards(settings)
     for partition, users in enumerate(ranges):
         partition_started = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -118,7 +119,9 @@ def test_user_ranges_split_the_users_evenly_and_cover_every_id(
     assert ranges[0][0] == -(2**63) and ranges[-1][1] == 2**63 - 1  # every id, any id
     assert all(hi + 1 == lo for (_, hi), (lo, _) in itertools.pairwise(ranges))
     assert sum(sizes) == 1_000
-    assert max(sizes) - min(sizes) <= 2  # quantile_disc picks a user at each cut
+    # each cut the last user of its range: range i holds ceil(n(i+1)/p) - ceil(ni/p) users
+    assert max(sizes) - min(sizes) <= 1
+    assert max(sizes) == math.ceil(1_000 / partitions)
 
 
 def test_partitions_do_not_change_any_snapshot(loaded: Settings, tmp_path: Path) -> None:
@@ -136,7 +139,9 @@ def test_partitions_do_not_change_any_snapshot(loaded: Settings, tmp_path: Path)
         pytest.param(0, {}, 1, id="nobody-scored-again"),
         pytest.param(1_000, {}, 1, id="exactly-the-bound"),
         pytest.param(1_001, {}, 2, id="one-over"),
+        pytest.param(2_000, {}, 2, id="twice-the-bound"),
         pytest.param(2_500, {}, 3, id="rounded-up"),
+        pytest.param(3_000, {}, 3, id="three-times-the-bound"),
         pytest.param(10, {"user_partitions": 4}, 4, id="explicit-wins"),
     ],
 )
@@ -144,18 +149,18 @@ def test_an_incremental_night_takes_partitions_by_the_users_it_scores_again(
     tmp_path: Path, rescored: int, values: dict[str, int], expected: int
 ) -> None:
     settings = Settings(warehouse=tmp_path, users_per_partition=1_000).model_copy(update=values)
-    # every third user_id of 0..3n scored again; the others (in between) are carried
+    # every third user_id of 0..3n registered by D and scored again; the others (in between)
+    # carried; and 500 users of rows delivered before their users row, registered after D:
+    # listed by int_rescored_users, never scored at D, so they cut no partition
     wanted = [3 * n for n in range(rescored)]
-    con = duckdb.connect()
-    try:
+    later = [10_000_000 + n for n in range(500)]
+    with users(settings, 3 * rescored, 500, spacing=1, first_later=10_000_000) as con:
         con.execute(
             "create temp table night_rescored_users as "
             "select unnest($ids) as user_id, 'changed_rows' as why",
-            {"ids": wanted},
+            {"ids": wanted + later},
         )
-        ranges = rescored_ranges(con, settings)
-    finally:
-        con.close()
+        ranges = rescored_ranges(con, settings, D)
     assert len(ranges) == expected
     # together the ranges cover every user_id, in order, each starting where the last ended
     assert ranges[0][0] == ALL_USERS[0] and ranges[-1][1] == ALL_USERS[1]
