@@ -180,13 +180,11 @@ def test_sixty_random_nights_scored_incrementally_equal_full_rescores(tmp_path: 
     last = FIRST_NIGHT + datetime.timedelta(days=NIGHTS - 1)
     generate_exports(raw, users=USERS, months=26, seed=14, end=last, truth=False)
     upstream = Upstream(raw, tmp_path / "exports", seed=14)
-    # partitions of 40 users (below the setting's floor, hence model_copy): a full night cuts
-    # the users registered into four, an incremental night the users it scores again into as
-    # many as they fill, so the two compare across different partitions too
-    settings = Settings(warehouse=tmp_path / "warehouse", input=upstream.input).model_copy(
-        update={"users_per_partition": 40}
-    )
-    full = settings.model_copy(update={"full_rescore": True})
+    # an incremental night cuts the users it scores again into partitions of 40 (below the
+    # setting's floor, hence model_copy), the full night scores everyone in one: the two
+    # compare across different partitions too
+    full = Settings(warehouse=tmp_path / "warehouse", input=upstream.input, full_rescore=True)
+    settings = full.model_copy(update={"full_rescore": False, "users_per_partition": 40})
     card = load_scorecard()
     results: list[DateResult] = []
     with warehouse_lock(settings), building(settings, "test-incremental") as con:
