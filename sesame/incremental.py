@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from sesame.sqlmodels import execute, read_sql, relation, run_statements
+from sesame.sqlmodels import relation, run_script, run_statements
 from sesame.transforms.scorecard import Scorecard
 
 
@@ -114,4 +114,4 @@ def consume_changes(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> None
     are written): it was scored with every change ingest recorded."""
     latest = relation(con, "database/latest_snapshot_date").fetchall()[0][0]
     if latest is None or snapshot_date >= latest:
-        execute(con, read_sql("incremental_basis/consume_changes"))
+        run_script(con, "incremental_basis/consume_changes")

@@ -35,7 +35,7 @@ from sesame.schema import (
     TABLES,
     Table,
 )
-from sesame.sqlmodels import execute, read_sql, relation
+from sesame.sqlmodels import execute, read_sql, relation, run_script
 from sesame.warehouse import pause_point
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ def _remove_files(con: duckdb.DuckDBPyConnection, table: Table, removed: Sequenc
     target = f"stg_{table.name}"
     con.register("removed_files_frame", pl.DataFrame({"source_file": list(removed)}))
     try:
-        execute(con, read_sql("ingest/removed_files"))
+        run_script(con, "ingest/removed_files")
     finally:
         con.unregister("removed_files_frame")
     in_removed = "source_file in (select source_file from removed_files)"
@@ -334,7 +334,7 @@ def _ingest_table(
         }
     )
     con.register("manifest_frame", manifest)
-    execute(con, read_sql("ingest/record_files"))
+    run_script(con, "ingest/record_files")
     con.unregister("manifest_frame")
     for temporary in ("quarantined", "file_rows", "duplicate_keys", "repeated_keys"):
         con.execute(f"drop table {temporary}")

@@ -26,7 +26,7 @@ from sesame.runs import RunSummary, new_run_id, write_run_log
 from sesame.scoring import DateResult
 from sesame.settings import Settings
 from sesame.snapshot_files import snapshot_partition
-from sesame.sqlmodels import execute, read_sql, relation, run_statements
+from sesame.sqlmodels import relation, run_script, run_statements
 from sesame.warehouse import ASIDE_PREFIX, recover, warehouse_lock
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def carry_runs(con: duckdb.DuckDBPyConnection, published: Path) -> int:
         old.close()
     con.register("carried_runs", frame)
     try:
-        execute(con, read_sql("recovery/carry_runs"))
+        run_script(con, "recovery/carry_runs")
     finally:
         con.unregister("carried_runs")
     return frame.num_rows

@@ -32,7 +32,7 @@ from sesame.dates import previous_month_end
 from sesame.files import PRIVATE_FILE, ensure_private_dir
 from sesame.partitions import ALL_USERS, in_range, rescored_ranges, user_ranges
 from sesame.settings import Settings
-from sesame.sqlmodels import execute, materialize, read_sql, relation, run_script, run_statements
+from sesame.sqlmodels import materialize, relation, run_script, run_statements
 from sesame.transforms.scorecard import Scorecard, load_scorecard, score_features
 from sesame.warehouse import ALIAS, configure, pause_point
 
@@ -446,7 +446,7 @@ def _score_challenger(
         )
     finally:
         con.unregister("challenger_scored")
-    execute(con, read_sql("publish/stage_challenger"))
+    run_script(con, "publish/stage_challenger")
     con.execute("drop table partition_challenger_snapshots")
 
 

@@ -92,5 +92,6 @@ def run_statements(con: duckdb.DuckDBPyConnection, name: str, parameters: dict[s
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Runs a file of several parameterless statements (DDL, macros)."""
+    """Runs a file of one or more parameterless statements (DDL, macros, a write of a
+    registered frame)."""
     con.execute(read_sql(name))
